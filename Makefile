@@ -1,0 +1,36 @@
+# Everything a fresh machine needs: `make demo` and `make test` set up .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# torch is pinned to the CPU build that these machines keep on disk; an unpinned torch
+# would pull a multi-GB CUDA build.
+TORCH := torch==2.13.0
+
+.PHONY: venv demo test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -e ".[dev,dask]"
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	$(BIN)/python -c "from niprep import extract_annotations_dataset as run; \
+	print(run('examples/sample_masks', 'demo_output', data_mode='box', save_stats=True)); \
+	print('CSVs and stats written under demo_output/')"
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv
+	$(BIN)/python benchmarks/bench_extract.py
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache

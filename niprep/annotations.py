@@ -1,0 +1,71 @@
+"""The table of annotations of one case, in the frame of a view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """Every annotation of one volume, as boxes in the view frame ``(slice, row, col)``.
+
+    Rows are in the SPEC order: ascending value, then (components) by first voxel.
+
+    Args:
+        values: ``(N,)`` the voxel value of each annotation.
+        lo: ``(N, 3)`` inclusive smallest ``(slice, row, col)`` index of each annotation.
+        hi: ``(N, 3)`` inclusive largest ``(slice, row, col)`` index.
+        voxels: ``(N,)`` voxel count of each annotation.
+        num_slices: number of slices along the view.
+        slice_shape: ``(rows, cols)`` of one slice, before any padding.
+        slice_lo: ``(num_slices, N, 2)`` tight ``(row, col)`` minimum of each annotation on
+            each slice, or ``None`` when per-slice boxes were not computed.
+        slice_hi: like ``slice_lo``, the maxima.
+        slice_present: ``(num_slices, N)`` whether the annotation has voxels on the slice.
+    """
+
+    values: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    voxels: np.ndarray
+    num_slices: int
+    slice_shape: tuple[int, int]
+    slice_lo: np.ndarray | None = None
+    slice_hi: np.ndarray | None = None
+    slice_present: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def take(self, order: np.ndarray) -> Annotations:
+        """Return the annotations picked and ordered by the index array ``order``."""
+        per_slice = {}
+        if self.slice_lo is not None:
+            per_slice = {
+                "slice_lo": self.slice_lo[:, order],
+                "slice_hi": self.slice_hi[:, order],
+                "slice_present": self.slice_present[:, order],
+            }
+        return replace(
+            self,
+            values=self.values[order],
+            lo=self.lo[order],
+            hi=self.hi[order],
+            voxels=self.voxels[order],
+            **per_slice,
+        )
+
+    def shifted(self, rows: int, cols: int) -> Annotations:
+        """Return the annotations moved by ``rows`` and ``cols`` within the slice."""
+        step = np.array([0, rows, cols], dtype=np.int64)
+        per_slice = {}
+        if self.slice_lo is not None:
+            in_plane = np.array([rows, cols], dtype=np.int64)
+            present = self.slice_present[..., None]
+            per_slice = {
+                "slice_lo": np.where(present, self.slice_lo + in_plane, self.slice_lo),
+                "slice_hi": np.where(present, self.slice_hi + in_plane, self.slice_hi),
+            }
+        return replace(self, lo=self.lo + step, hi=self.hi + step, **per_slice)

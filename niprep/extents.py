@@ -1,0 +1,183 @@
+"""Per-value extents of a labelled 3-D array in one pass over its memory.
+
+The kernels walk the array in memory order, one contiguous row at a time. A row
+holding no positive value is dismissed with a vectorised reduction; in the other
+rows every run of equal values costs one table update, so both sparse lesion masks
+and dense multi-organ maps are read once, at memory speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+_GROW = 64
+
+
+@dataclass(frozen=True)
+class Extents:
+    """What one scan of an array found, one entry per distinct positive value.
+
+    Args:
+        values: the distinct values ``> 0``, in order of first appearance in memory.
+        lo: ``(N, 3)`` smallest index of each value on each array axis.
+        hi: ``(N, 3)`` largest index of each value on each array axis.
+        voxels: ``(N,)`` number of voxels holding each value.
+        first: ``(N,)`` smallest rank of a voxel of each value, ranks counting the
+            voxels in C order of the axes named by ``rank_axes``.
+        slice_lo: ``(S, N, 2)`` per index of ``slice_axis``, the smallest index of each
+            value on the two other axes (``-1`` where the value is absent); ``None``
+            when no slice axis was asked for.
+        slice_hi: like ``slice_lo``, the largest indices.
+    """
+
+    values: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    voxels: np.ndarray
+    first: np.ndarray
+    slice_lo: np.ndarray | None = None
+    slice_hi: np.ndarray | None = None
+
+
+@numba.njit(cache=True, nogil=True)
+def _grow(table, size, fill):
+    out = np.full((size,) + table.shape[1:], fill, dtype=table.dtype)
+    out[: table.shape[0]] = table
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _grow_slices(table, size, fill):
+    out = np.full((table.shape[0], size, table.shape[2]), fill, dtype=table.dtype)
+    out[:, : table.shape[1]] = table
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan(arr, rank_weights, slice_axis):
+    """Scan ``arr`` (last axis contiguous) row by row; see :func:`scan_extents`."""
+    n0, n1, n2 = arr.shape
+    zero = arr.dtype.type(0)
+    slot_of = {zero: np.int64(-1)}  # a typed literal fixes the key and slot types
+    last_value = zero  # never a foreground value: the run cache starts empty
+    last_slot = np.int64(-1)
+    cap = _GROW
+    count = 0
+    values = np.zeros(cap, dtype=arr.dtype)
+    lo = np.full((cap, 3), np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full((cap, 3), -1, dtype=np.int64)
+    voxels = np.zeros(cap, dtype=np.int64)
+    first = np.full(cap, np.iinfo(np.int64).max, dtype=np.int64)
+    n_slices = arr.shape[slice_axis] if slice_axis >= 0 else 0
+    s_lo = np.full((n_slices, cap if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
+    s_hi = np.full((n_slices, cap if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
+    for a0 in range(n0):
+        for a1 in range(n1):
+            row = arr[a0, a1]
+            positive = False
+            for a2 in range(n2):
+                positive |= row[a2] > zero
+            if not positive:
+                continue
+            a2 = 0
+            while a2 < n2:
+                value = row[a2]
+                start = a2
+                a2 += 1
+                while a2 < n2 and row[a2] == value:
+                    a2 += 1
+                if not value > zero:
+                    continue
+                if value == last_value:
+                    slot = last_slot
+                elif value in slot_of:
+                    slot = slot_of[value]
+                else:
+                    slot = count
+                    slot_of[value] = slot
+                    count += 1
+                    if count > cap:
+                        cap *= 2
+                        values = _grow(values, cap, zero)
+                        lo = _grow(lo, cap, np.iinfo(np.int64).max)
+                        hi = _grow(hi, cap, -1)
+                        voxels = _grow(voxels, cap, 0)
+                        first = _grow(first, cap, np.iinfo(np.int64).max)
+                        if slice_axis >= 0:
+                            s_lo = _grow_slices(s_lo, cap, -1)
+                            s_hi = _grow_slices(s_hi, cap, -1)
+                    values[slot] = value
+                last_value = value
+                last_slot = slot
+                end = a2 - 1
+                lo[slot, 0] = min(lo[slot, 0], a0)
+                hi[slot, 0] = max(hi[slot, 0], a0)
+                lo[slot, 1] = min(lo[slot, 1], a1)
+                hi[slot, 1] = max(hi[slot, 1], a1)
+                lo[slot, 2] = min(lo[slot, 2], start)
+                hi[slot, 2] = max(hi[slot, 2], end)
+                voxels[slot] += end - start + 1
+                rank = a0 * rank_weights[0] + a1 * rank_weights[1] + start * rank_weights[2]
+                first[slot] = min(first[slot], rank)
+                if slice_axis == 0:
+                    _widen(s_lo, s_hi, a0, slot, a1, a1, start, end)
+                elif slice_axis == 1:
+                    _widen(s_lo, s_hi, a1, slot, a0, a0, start, end)
+                elif slice_axis == 2:
+                    for s in range(start, end + 1):
+                        _widen(s_lo, s_hi, s, slot, a0, a0, a1, a1)
+    return (values[:count], lo[:count], hi[:count], voxels[:count], first[:count],
+            s_lo[:, :count], s_hi[:, :count])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _widen(s_lo, s_hi, s, slot, p_lo, p_hi, q_lo, q_hi):
+    if s_lo[s, slot, 0] < 0:
+        s_lo[s, slot, 0] = p_lo
+        s_hi[s, slot, 0] = p_hi
+        s_lo[s, slot, 1] = q_lo
+        s_hi[s, slot, 1] = q_hi
+    else:
+        s_lo[s, slot, 0] = min(s_lo[s, slot, 0], p_lo)
+        s_hi[s, slot, 0] = max(s_hi[s, slot, 0], p_hi)
+        s_lo[s, slot, 1] = min(s_lo[s, slot, 1], q_lo)
+        s_hi[s, slot, 1] = max(s_hi[s, slot, 1], q_hi)
+
+
+def scan_extents(
+    array: np.ndarray, rank_axes: tuple[int, int, int] = (0, 1, 2), slice_axis: int | None = None
+) -> Extents:
+    """Find the extents of every positive value of a 3-D array in one pass.
+
+    The array is read in its own memory order (any strides, no copy); results are
+    given in the axes of ``array`` as passed.
+
+    Args:
+        array: a 3-D numeric array; values ``<= 0`` (and NaN) are background.
+        rank_axes: the axes, most significant first, whose C order ranks voxels for
+            ``Extents.first``.
+        slice_axis: also record each value's extents on every index of this axis.
+    """
+    if array.ndim != 3:
+        raise ValueError(f"expected a 3-D array, got shape {array.shape}")
+    memory_order = sorted(range(3), key=lambda axis: -abs(array.strides[axis]))
+    walk = array.transpose(memory_order)
+    weight_of_axis = [0, 0, 0]
+    weight = 1
+    for axis in reversed(rank_axes):
+        weight_of_axis[axis] = weight
+        weight *= array.shape[axis]
+    rank_weights = np.array([weight_of_axis[axis] for axis in memory_order], dtype=np.int64)
+    walk_slice_axis = memory_order.index(slice_axis) if slice_axis is not None else -1
+    values, lo, hi, voxels, first, s_lo, s_hi = _scan(walk, rank_weights, walk_slice_axis)
+    back = np.argsort(memory_order)
+    found = Extents(values=values, lo=lo[:, back], hi=hi[:, back], voxels=voxels, first=first)
+    if slice_axis is None:
+        return found
+    others = [axis for axis in memory_order if axis != slice_axis]
+    order = np.argsort(others)
+    return Extents(found.values, found.lo, found.hi, found.voxels, found.first,
+                   slice_lo=s_lo[:, :, order], slice_hi=s_hi[:, :, order])

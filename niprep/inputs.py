@@ -1,0 +1,93 @@
+"""Finding the cases of a folder and naming them (SPEC section 1)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+NIFTI_SUFFIXES = (".nii.gz", ".nii")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input volume.
+
+    Args:
+        path: the file.
+        name: the case name used in output names, or ``None`` when the file name
+            cannot give a safe one.
+        problem: why ``name`` is ``None``.
+    """
+
+    path: Path
+    name: str | None
+    problem: str | None = None
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+
+def nifti_stem(filename: str) -> str | None:
+    """The file name without ``.nii.gz``/``.nii``, or ``None`` if it is not a NIfTI name."""
+    for suffix in NIFTI_SUFFIXES:
+        if filename.endswith(suffix):
+            return filename[: -len(suffix)]
+    return None
+
+
+def case_for(path: str | os.PathLike, strip_suffix: str | None = "_bbox") -> Case:
+    """Name the case of one NIfTI file.
+
+    Args:
+        path: the file.
+        strip_suffix: removed once from the end of the name; ``None`` or ``""`` keeps it.
+    """
+    path = Path(path)
+    name = nifti_stem(path.name)
+    if name is None:
+        raise ValueError(f"{path}: not a NIfTI file name (expected .nii.gz or .nii)")
+    if strip_suffix and name.endswith(strip_suffix):
+        name = name[: -len(strip_suffix)]
+    if not name or name.startswith("."):
+        return Case(path, None, f"the case name {name!r} is empty or starts with '.'")
+    return Case(path, name)
+
+
+def find_cases(nii_folder: str | os.PathLike, strip_suffix: str | None = "_bbox") -> list[Case]:
+    """Every NIfTI file of a folder, in sorted order of file names.
+
+    Sub-directories and other files are ignored; a dangling symlink with a NIfTI name is
+    kept, so that it is reported as a failing case rather than skipped silently.
+
+    Args:
+        nii_folder: the folder.
+        strip_suffix: see :func:`case_for`.
+
+    Raises:
+        FileNotFoundError: the folder is missing or holds no NIfTI file.
+        ValueError: two files give the same case name.
+    """
+    folder = Path(nii_folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"nii_folder {str(folder)!r} does not exist or is not a folder")
+    cases = [
+        case_for(entry, strip_suffix)
+        for entry in sorted(folder.iterdir(), key=lambda entry: entry.name)
+        if nifti_stem(entry.name) is not None
+        and (entry.is_file() or (entry.is_symlink() and not entry.exists()))
+    ]
+    if not cases:
+        raise FileNotFoundError(f"nii_folder {str(folder)!r} holds no .nii.gz or .nii file")
+    seen: dict[str, str] = {}
+    for case in cases:
+        if case.name is None:
+            continue
+        if case.name in seen:
+            raise ValueError(
+                f"{seen[case.name]!r} and {case.filename!r} both give the case name "
+                f"{case.name!r}; rename one or set strip_suffix"
+            )
+        seen[case.name] = case.filename
+    return cases

@@ -1,0 +1,77 @@
+"""The per-case pipeline: a path in, the CSV files of that case out.
+
+::
+
+    LoadNiftid -> Orientd -> SliceViewd -> MaskToBoxesd -> PadOffsetd -> writers
+"""
+
+from __future__ import annotations
+
+import os
+
+from monai.transforms import Compose
+
+from niprep.annotations import Annotations
+from niprep.config import ExtractOptions
+from niprep.transforms import LoadNiftid, MaskToBoxesd, Orientd, PadOffsetd, SliceViewd
+from niprep.writers import slice_files, volume_file
+
+LABEL_KEY = "label"
+BOXES_KEY = f"{LABEL_KEY}_boxes"
+
+
+def build(options: ExtractOptions, key: str = LABEL_KEY) -> Compose:
+    """The chain of transforms that turns ``{key: path}`` into ``{key}_boxes``.
+
+    Args:
+        options: the validated options of the run.
+        key: the dictionary key of the mask.
+    """
+    return Compose(
+        [
+            LoadNiftid(key, max_voxels=options.max_voxels),
+            Orientd(key, axcodes=options.orientation),
+            SliceViewd(key, view=options.view),
+            MaskToBoxesd(
+                key,
+                instances=options.instances,
+                connectivity=options.connectivity,
+                min_voxels=options.min_voxels,
+                min_volume_mm3=options.min_volume_mm3,
+                box_scope=options.box_scope,
+            ),
+            PadOffsetd(f"{key}_boxes", target_size=options.target_size),
+        ]
+    )
+
+
+def annotate(path: str | os.PathLike, options: ExtractOptions) -> Annotations:
+    """The annotations of one mask file, in the view frame, padding offset applied.
+
+    Args:
+        path: the NIfTI file.
+        options: the validated options of the run.
+    """
+    return build(options)({LABEL_KEY: path})[BOXES_KEY]
+
+
+def render(annotations: Annotations, case: str, options: ExtractOptions) -> list[tuple[str, str]]:
+    """The ``(file name, text)`` of every CSV of one case, for the options' modes.
+
+    Args:
+        annotations: the case's table from :func:`annotate`.
+        case: the case name.
+        options: the validated options of the run.
+    """
+    if options.extraction_mode == "volume":
+        return [volume_file(annotations, case, options.data_mode, options.include_label)]
+    return list(
+        slice_files(
+            annotations,
+            case,
+            options.view,
+            options.data_mode,
+            include_label=options.include_label,
+            write_empty=options.write_empty,
+        )
+    )

@@ -1,0 +1,56 @@
+"""What is done to one case: the annotation task (CSV files) behind the runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from niprep.config import ExtractOptions
+from niprep.inputs import Case
+from niprep.pipeline import annotate, render
+
+
+@dataclass(frozen=True)
+class CaseOutput:
+    """The files one case produces, not yet on disk.
+
+    Args:
+        count: what the stats file counts for the case (annotations, slices).
+        files: ``(path relative to the output folder, text or bytes)`` of every file.
+    """
+
+    count: int
+    files: list[tuple[str, str | bytes]]
+
+
+@dataclass(frozen=True)
+class AnnotationTask:
+    """Extract the annotation CSVs of each case (SPEC sections 5 and 6).
+
+    Args:
+        options: the validated options of the run.
+        flat: write a case's files straight into the output folder (``extract_annotations``)
+            instead of the ``saving_mode`` layout.
+    """
+
+    options: ExtractOptions
+    flat: bool = False
+
+    name = "annotations"
+    count_column = "NUM_ANNOTATIONS"
+    total_row = "TOTAL_ANNOTATIONS"
+
+    def folder(self, case: str) -> PurePosixPath:
+        """Where a case's files go, relative to the output folder."""
+        if self.flat:
+            return PurePosixPath()
+        if self.options.saving_mode == "case":
+            return PurePosixPath(case, self.options.view)
+        return PurePosixPath(self.options.view)
+
+    def __call__(self, case: Case) -> CaseOutput:
+        annotations = annotate(case.path, self.options)
+        folder = self.folder(case.name)
+        files = [(str(folder / name), text) for name, text in render(annotations, case.name,
+                                                                     self.options)]
+        return CaseOutput(count=len(annotations), files=files)

@@ -1,0 +1,139 @@
+"""Annotations to CSV text: slice and volume mode, center / box / radius (SPEC section 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from niprep.annotations import Annotations
+
+_SLICE_COLUMNS = {
+    "center": ("CENTER_X", "CENTER_Y"),
+    "box": ("X_MIN", "Y_MIN", "X_MAX", "Y_MAX"),
+    "radius": ("CENTER_X", "CENTER_Y", "RADIUS_X", "RADIUS_Y"),
+}
+_VOLUME_COLUMNS = {
+    "center": ("CENTER_X", "CENTER_Y", "CENTER_Z"),
+    "box": ("X_MIN", "Y_MIN", "Z_MIN", "X_MAX", "Y_MAX", "Z_MAX"),
+    "radius": ("CENTER_X", "CENTER_Y", "CENTER_Z", "RADIUS_X", "RADIUS_Y", "RADIUS_Z"),
+}
+
+
+def header(data_mode: str, extraction_mode: str, include_label: bool) -> str:
+    """The CSV header line (with its newline) for a mode.
+
+    Args:
+        data_mode: ``"center"``, ``"box"`` or ``"radius"``.
+        extraction_mode: ``"slice"`` or ``"volume"``.
+        include_label: append the ``LABEL`` column.
+    """
+    columns = (_SLICE_COLUMNS if extraction_mode == "slice" else _VOLUME_COLUMNS)[data_mode]
+    return ",".join(columns + (("LABEL",) if include_label else ())) + "\n"
+
+
+def format_label(value: float | int) -> str:
+    """A voxel value as written in ``LABEL``: an integer when integral, else a float."""
+    number = value.item() if isinstance(value, np.generic) else value
+    if isinstance(number, float) and number.is_integer():
+        return str(int(number))
+    return repr(number)
+
+
+def format_row(lo: list[int], hi: list[int], data_mode: str) -> str:
+    """One row of values for a box with corners ``lo``/``hi`` (axis order ``X, Y[, Z]``).
+
+    Args:
+        lo: inclusive minimum of each axis.
+        hi: inclusive maximum of each axis.
+        data_mode: ``"center"``, ``"box"`` or ``"radius"``.
+    """
+    if data_mode == "box":
+        return ",".join(str(v) for v in [*lo, *hi])
+    centers = [repr((a + b) / 2) for a, b in zip(lo, hi)]
+    if data_mode == "center":
+        return ",".join(centers)
+    return ",".join(centers + [repr((b - a) / 2) for a, b in zip(lo, hi)])
+
+
+def _with_label(row: str, value: float | int, include_label: bool) -> str:
+    return f"{row},{format_label(value)}\n" if include_label else f"{row}\n"
+
+
+def slice_file_name(case: str, view: str, index: int) -> str:
+    """``<case>_<view>_<s>.csv`` with ``s`` zero-padded to at least 3 digits."""
+    return f"{case}_{view}_{index:03d}.csv"
+
+
+def slice_rows(annotations: Annotations, data_mode: str, include_label: bool) -> dict[int, str]:
+    """The CSV rows of every slice holding an annotation, keyed by slice index.
+
+    With per-slice boxes (``box_scope="slice"``) each row is the annotation's tight box
+    on that slice; otherwise its 3-D box is projected on every slice it spans.
+
+    Args:
+        annotations: the table, in the view frame.
+        data_mode: ``"center"``, ``"box"`` or ``"radius"``.
+        include_label: append the value of each annotation.
+    """
+    rows: dict[int, list[str]] = {}
+    values = annotations.values.tolist()
+    if annotations.slice_lo is None:
+        for n, (lo, hi) in enumerate(zip(annotations.lo.tolist(), annotations.hi.tolist())):
+            row = _with_label(format_row(lo[:0:-1], hi[:0:-1], data_mode), values[n],
+                              include_label)
+            for s in range(lo[0], hi[0] + 1):
+                rows.setdefault(s, []).append(row)
+    else:
+        slices, members = np.nonzero(annotations.slice_present)
+        los = annotations.slice_lo[slices, members].tolist()
+        his = annotations.slice_hi[slices, members].tolist()
+        for s, n, lo, hi in zip(slices.tolist(), members.tolist(), los, his):
+            row = format_row(lo[::-1], hi[::-1], data_mode)
+            rows.setdefault(s, []).append(_with_label(row, values[n], include_label))
+    return {s: "".join(lines) for s, lines in rows.items()}
+
+
+def slice_files(
+    annotations: Annotations,
+    case: str,
+    view: str,
+    data_mode: str,
+    include_label: bool = False,
+    write_empty: bool = False,
+) -> Iterator[tuple[str, str]]:
+    """Yield ``(file name, text)`` of every per-slice CSV of one case, by slice index.
+
+    Args:
+        annotations: the table, in the view frame.
+        case: the case name used in file names.
+        view: the view name used in file names.
+        data_mode: ``"center"``, ``"box"`` or ``"radius"``.
+        include_label: append a ``LABEL`` column.
+        write_empty: also yield a header-only file for every slice with no annotation.
+    """
+    top = header(data_mode, "slice", include_label)
+    rows = slice_rows(annotations, data_mode, include_label)
+    indices = range(annotations.num_slices) if write_empty else sorted(rows)
+    for s in indices:
+        yield slice_file_name(case, view, s), top + rows.get(s, "")
+
+
+def volume_file(
+    annotations: Annotations, case: str, data_mode: str, include_label: bool = False
+) -> tuple[str, str]:
+    """``(file name, text)`` of the one volume-mode CSV of a case, a row per annotation.
+
+    Args:
+        annotations: the table, in the view frame.
+        case: the case name (the file is ``<case>.csv``).
+        data_mode: ``"center"``, ``"box"`` or ``"radius"``.
+        include_label: append a ``LABEL`` column.
+    """
+    lines = [header(data_mode, "volume", include_label)]
+    values = annotations.values.tolist()
+    for n, (lo, hi) in enumerate(zip(annotations.lo.tolist(), annotations.hi.tolist())):
+        # view frame (slice, row, col) -> (X=col, Y=row, Z=slice)
+        row = format_row([lo[2], lo[1], lo[0]], [hi[2], hi[1], hi[0]], data_mode)
+        lines.append(_with_label(row, values[n], include_label))
+    return f"{case}.csv", "".join(lines)

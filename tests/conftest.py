@@ -1,0 +1,37 @@
+"""Shared helpers: real NIfTI files written by nibabel into a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+
+def write_nifti(path: Path, array: np.ndarray, affine: np.ndarray | None = None) -> Path:
+    """Save ``array`` as a NIfTI file at ``path`` (parents created) and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.Nifti1Image(array, np.eye(4) if affine is None else affine), path)
+    return path
+
+
+def read_tree(folder: Path) -> dict[str, str]:
+    """Every CSV under ``folder`` as ``{relative path: text}``."""
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*.csv"))}
+
+
+def worked_example_volume() -> np.ndarray:
+    """The 10 x 12 x 8 volume of SPEC section 7."""
+    volume = np.zeros((10, 12, 8), dtype=np.uint8)
+    volume[2:5, 4:9, 1:4] = 3
+    volume[6, 0:2, 5:8] = 7
+    return volume
+
+
+@pytest.fixture
+def worked_example(tmp_path: Path) -> Path:
+    """A folder holding ``case_001_bbox.nii.gz``, the SPEC section 7 volume."""
+    folder = tmp_path / "masks"
+    write_nifti(folder / "case_001_bbox.nii.gz", worked_example_volume())
+    return folder
