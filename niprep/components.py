@@ -5,13 +5,16 @@ from __future__ import annotations
 import cc3d
 import numpy as np
 
+from niprep.extents import scan_extents
 
-def _as_nonnegative_codes(array: np.ndarray, values: np.ndarray) -> np.ndarray:
+
+def _as_nonnegative_codes(array: np.ndarray) -> np.ndarray:
     """Return an unsigned array with 0 for background and a distinct code per value."""
     if array.dtype.kind == "u":
         return array
     if array.dtype.kind == "b":
         return array.view(np.uint8)
+    values = scan_extents(array).values
     if array.dtype.kind == "i" and values.size and values.max() < np.iinfo(np.int32).max:
         return np.maximum(array, 0).astype(np.uint32, copy=False)
     ordered = np.sort(values)
@@ -20,7 +23,7 @@ def _as_nonnegative_codes(array: np.ndarray, values: np.ndarray) -> np.ndarray:
     return codes
 
 
-def connected_components(array: np.ndarray, values: np.ndarray, connectivity: int) -> np.ndarray:
+def connected_components(array: np.ndarray, connectivity: int) -> np.ndarray:
     """Label the connected components of each positive value of a 3-D array.
 
     Voxels of different values never join. The labels come back in the axes of
@@ -28,12 +31,11 @@ def connected_components(array: np.ndarray, values: np.ndarray, connectivity: in
 
     Args:
         array: a 3-D array; values ``<= 0`` are background.
-        values: the distinct positive values of ``array``.
         connectivity: 6, 18 or 26.
     """
     memory_order = sorted(range(3), key=lambda axis: -abs(array.strides[axis]))
     walk = array.transpose(memory_order)
     labels = cc3d.connected_components(
-        _as_nonnegative_codes(walk, values), connectivity=connectivity
+        _as_nonnegative_codes(walk), connectivity=connectivity
     )
     return labels.transpose(np.argsort(memory_order))

@@ -56,70 +56,73 @@ def _grow_slices(table, size, fill):
     return out
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _run_end(row, start):
+    """One past the last index of the run of ``row[start]`` that starts at ``start``."""
+    value = row[start]
+    end = start + 1
+    while end < row.shape[0] and row[end] == value:
+        end += 1
+    return end
+
+
 @numba.njit(cache=True, nogil=True)
-def _scan(arr, rank_weights, slice_axis):
-    """Scan ``arr`` (last axis contiguous) row by row; see :func:`scan_extents`."""
+def _scan_rows(arr, lut, slot_of, rank_weights, slice_axis, values, lo, hi, voxels, first,
+               s_lo, s_hi, count, r0, r1, r2):
+    """Update the tables from position ``(r0, r1, r2)`` of ``arr`` on.
+
+    The tables are never reallocated here (a reallocation inside the loop would cost
+    reference counting on every run): when a new value finds them full, the scan
+    stops and returns ``(count, a0, a1, a2)``, the place to resume from once they have
+    grown; ``a0 == -1`` when the array is done.
+    """
     n0, n1, n2 = arr.shape
     zero = arr.dtype.type(0)
-    slot_of = {zero: np.int64(-1)}  # a typed literal fixes the key and slot types
     last_value = zero  # never a foreground value: the run cache starts empty
-    last_slot = np.int64(-1)
-    cap = _GROW
-    count = 0
-    values = np.zeros(cap, dtype=arr.dtype)
-    lo = np.full((cap, 3), np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full((cap, 3), -1, dtype=np.int64)
-    voxels = np.zeros(cap, dtype=np.int64)
-    first = np.full(cap, np.iinfo(np.int64).max, dtype=np.int64)
-    n_slices = arr.shape[slice_axis] if slice_axis >= 0 else 0
-    s_lo = np.full((n_slices, cap if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
-    s_hi = np.full((n_slices, cap if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
-    for a0 in range(n0):
-        for a1 in range(n1):
+    last_slot = -1
+    for a0 in range(r0, n0):
+        for a1 in range(r1 if a0 == r0 else 0, n1):
             row = arr[a0, a1]
             positive = False
-            for a2 in range(n2):
+            for a2 in range(n2):  # vectorised: rows of background cost almost nothing
                 positive |= row[a2] > zero
             if not positive:
                 continue
-            a2 = 0
-            while a2 < n2:
-                value = row[a2]
-                start = a2
-                a2 += 1
-                while a2 < n2 and row[a2] == value:
-                    a2 += 1
+            start = r2 if (a0 == r0 and a1 == r1) else 0
+            while start < n2:
+                value = row[start]
+                stop = _run_end(row, start)
                 if not value > zero:
+                    start = stop
                     continue
                 if value == last_value:
                     slot = last_slot
+                elif lut.size:
+                    slot = lut[np.int64(value)]
                 elif value in slot_of:
                     slot = slot_of[value]
                 else:
+                    slot = -1
+                if slot < 0:
+                    if count == values.shape[0]:
+                        return count, a0, a1, start
                     slot = count
-                    slot_of[value] = slot
                     count += 1
-                    if count > cap:
-                        cap *= 2
-                        values = _grow(values, cap, zero)
-                        lo = _grow(lo, cap, np.iinfo(np.int64).max)
-                        hi = _grow(hi, cap, -1)
-                        voxels = _grow(voxels, cap, 0)
-                        first = _grow(first, cap, np.iinfo(np.int64).max)
-                        if slice_axis >= 0:
-                            s_lo = _grow_slices(s_lo, cap, -1)
-                            s_hi = _grow_slices(s_hi, cap, -1)
+                    if lut.size:
+                        lut[np.int64(value)] = slot
+                    else:
+                        slot_of[value] = slot
                     values[slot] = value
                 last_value = value
                 last_slot = slot
-                end = a2 - 1
+                end = stop - 1
                 lo[slot, 0] = min(lo[slot, 0], a0)
                 hi[slot, 0] = max(hi[slot, 0], a0)
                 lo[slot, 1] = min(lo[slot, 1], a1)
                 hi[slot, 1] = max(hi[slot, 1], a1)
                 lo[slot, 2] = min(lo[slot, 2], start)
                 hi[slot, 2] = max(hi[slot, 2], end)
-                voxels[slot] += end - start + 1
+                voxels[slot] += stop - start
                 rank = a0 * rank_weights[0] + a1 * rank_weights[1] + start * rank_weights[2]
                 first[slot] = min(first[slot], rank)
                 if slice_axis == 0:
@@ -127,8 +130,45 @@ def _scan(arr, rank_weights, slice_axis):
                 elif slice_axis == 1:
                     _widen(s_lo, s_hi, a1, slot, a0, a0, start, end)
                 elif slice_axis == 2:
-                    for s in range(start, end + 1):
+                    for s in range(start, stop):
                         _widen(s_lo, s_hi, s, slot, a0, a0, a1, a1)
+                start = stop
+    return count, -1, -1, -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan(arr, lut, rank_weights, slice_axis):
+    """Scan ``arr`` (last axis contiguous) row by row; see :func:`scan_extents`.
+
+    ``lut`` maps small integer values to slots (size 0: a dictionary does).
+    """
+    zero = arr.dtype.type(0)
+    slot_of = {zero: np.int64(-1)}  # a typed literal fixes the key and slot types
+    big = np.iinfo(np.int64).max
+    cap = _GROW
+    n_slices = arr.shape[slice_axis] if slice_axis >= 0 else 0
+    values = np.zeros(cap, dtype=arr.dtype)
+    lo = np.full((cap, 3), big, dtype=np.int64)
+    hi = np.full((cap, 3), -1, dtype=np.int64)
+    voxels = np.zeros(cap, dtype=np.int64)
+    first = np.full(cap, big, dtype=np.int64)
+    s_lo = np.full((n_slices, cap if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
+    s_hi = np.full((n_slices, cap if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
+    count, a0, a1, a2 = 0, 0, 0, 0
+    while True:
+        count, a0, a1, a2 = _scan_rows(arr, lut, slot_of, rank_weights, slice_axis, values, lo,
+                                       hi, voxels, first, s_lo, s_hi, count, a0, a1, a2)
+        if a0 < 0:
+            break
+        cap *= 2
+        values = _grow(values, cap, zero)
+        lo = _grow(lo, cap, big)
+        hi = _grow(hi, cap, -1)
+        voxels = _grow(voxels, cap, 0)
+        first = _grow(first, cap, big)
+        if slice_axis >= 0:
+            s_lo = _grow_slices(s_lo, cap, -1)
+            s_hi = _grow_slices(s_hi, cap, -1)
     return (values[:count], lo[:count], hi[:count], voxels[:count], first[:count],
             s_lo[:, :count], s_hi[:, :count])
 
@@ -145,6 +185,12 @@ def _widen(s_lo, s_hi, s, slot, p_lo, p_hi, q_lo, q_hi):
         s_hi[s, slot, 0] = max(s_hi[s, slot, 0], p_hi)
         s_lo[s, slot, 1] = min(s_lo[s, slot, 1], q_lo)
         s_hi[s, slot, 1] = max(s_hi[s, slot, 1], q_hi)
+
+
+def _slot_table(dtype: np.dtype) -> np.ndarray:
+    """A value-to-slot table for integer types of at most 16 bits; empty for the others."""
+    small = dtype.kind in "biu" and dtype.itemsize <= 2
+    return np.full(2 ** (8 * dtype.itemsize) if small else 0, -1, dtype=np.int64)
 
 
 def scan_extents(
@@ -172,7 +218,9 @@ def scan_extents(
         weight *= array.shape[axis]
     rank_weights = np.array([weight_of_axis[axis] for axis in memory_order], dtype=np.int64)
     walk_slice_axis = memory_order.index(slice_axis) if slice_axis is not None else -1
-    values, lo, hi, voxels, first, s_lo, s_hi = _scan(walk, rank_weights, walk_slice_axis)
+    values, lo, hi, voxels, first, s_lo, s_hi = _scan(
+        walk, _slot_table(array.dtype), rank_weights, walk_slice_axis
+    )
     back = np.argsort(memory_order)
     found = Extents(values=values, lo=lo[:, back], hi=hi[:, back], voxels=voxels, first=first)
     if slice_axis is None:

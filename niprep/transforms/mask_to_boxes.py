@@ -62,9 +62,8 @@ class MaskToBoxes(Transform):
         """
         rank_axes = tuple(int(axis) for axis in np.argsort(source_axes))
         slice_axis = 0 if self.box_scope == "slice" else None
-        found = scan_extents(array, rank_axes=rank_axes, slice_axis=slice_axis)
         if self.instances == "components":
-            labels = connected_components(array, found.values, self.connectivity)
+            labels = connected_components(array, self.connectivity)
             found = scan_extents(labels, rank_axes=rank_axes, slice_axis=slice_axis)
             first_voxel = np.unravel_index(found.first, [array.shape[a] for a in rank_axes])
             index = [None, None, None]
@@ -77,6 +76,7 @@ class MaskToBoxes(Transform):
             order = np.lexsort((found.first, values))
             order = order[keep[order]]
         else:
+            found = scan_extents(array, rank_axes=rank_axes, slice_axis=slice_axis)
             values = found.values
             order = np.argsort(values, kind="stable")
         return _to_annotations(found, values, array.shape).take(order)
