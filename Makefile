@@ -18,9 +18,8 @@ $(BIN)/.installed: pyproject.toml
 venv: $(BIN)/.installed
 
 demo: venv
-	$(BIN)/python -c "from niprep import extract_annotations_dataset as run; \
-	print(run('examples/sample_masks', 'demo_output', data_mode='box', save_stats=True)); \
-	print('CSVs and stats written under demo_output/')"
+	$(BIN)/niprep nii_folder=examples/sample_masks output_path=demo_output data_mode=box \
+		save_stats=true progress=false
 
 test: venv
 	$(BIN)/ruff check .

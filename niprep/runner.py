@@ -1,27 +1,53 @@
 """Cases in, files out: maps a task over the cases of a folder, safely.
 
-Each case's files are written aside, then moved in; a case that fails leaves nothing
-and is listed in the failures file. Stats are written once every case is done.
+A run first reaches its backend (:mod:`niprep.backends`) and makes sure the output folder
+can be written (:mod:`niprep.output_tree`), before writing anything. Then, holding the
+output folder's lock (:mod:`niprep.output_lock`) to the end, it:
+
+1. finishes what a killed run left half done (:mod:`niprep.manifest`), clears the
+   staging area and saves its config as ``.niprep/<task>-<view>.yaml``;
+2. with ``resume``, skips the cases whose input, options and files are unchanged;
+3. has the backend process every other case and write its files aside
+   (:mod:`niprep.staging`);
+4. moves each case's files into place as it arrives, after removing exactly the files the
+   case wrote last time (the manifest lists them), never through a link; a case that
+   fails keeps no file at all;
+5. writes the stats and failures files, in case order whatever the backend.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+import yaml
 from tqdm.auto import tqdm
 
+from niprep.backends import Backend, choose_backend, open_backend
 from niprep.config import ExtractOptions
+from niprep.fingerprint import task_fingerprint
 from niprep.inputs import Case
-from niprep.tasks import CaseOutput
+from niprep.manifest import CaseRecord, Manifest, Slot
+from niprep.output_lock import OutputLock
+from niprep.output_tree import STATE_DIR, OutputTree, prepare_output
+from niprep.staging import StagedCase, describe_error, stage_case
 
-STATE_DIR = ".niprep"
+if TYPE_CHECKING:
+    from niprep.tasks import CaseOutput
+
+MANIFEST_FILE = "manifest.jsonl"
+LOCK_FILE = "lock"
+SCRATCH_DIR = "staging"
+
+__all__ = ["CaseResult", "RunSummary", "Task", "describe_error", "run"]
 
 
 class Task(Protocol):
@@ -58,7 +84,8 @@ class RunSummary:
         done: cases written.
         failed: cases that failed.
         skipped: cases left as they were (``resume``).
-        total: annotations (or slices) of the cases done.
+        total: annotations (or slices) of the cases in the output (done or skipped), the
+            ``TOTAL_...`` row of the stats file.
         files_written: files written.
         failures: ``(file name, reason)`` of each failed case.
     """
@@ -74,47 +101,206 @@ class RunSummary:
         return self.total
 
 
-def describe_error(error: BaseException) -> str:
-    """One line saying what went wrong, without a traceback."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if isinstance(error, (ValueError, OSError)) else f"{type(error).__name__}: {text}"
+def run(
+    task: Task,
+    cases: Sequence[Case],
+    output_path: str | os.PathLike,
+    *,
+    failures_file: bool = True,
+) -> RunSummary:
+    """Run ``task`` over ``cases`` into ``output_path``; write stats and failures.
+
+    Args:
+        task: what to do to each case; ``task.options`` says how the run goes
+            (``workers``, ``backend``, ``dask_address``, ``resume``, ``progress``,
+            ``save_stats``).
+        cases: the cases, in the order they are reported.
+        output_path: the output folder (created if needed).
+        failures_file: keep ``<view>_<task>_failures.csv`` (written when a case fails,
+            removed when none does); ``False`` leaves it alone, for a caller that reports
+            failures itself (``extract_annotations`` raises).
+
+    Raises:
+        ValueError: ``dask_address`` without the dask backend, or a link in the way.
+        OSError: the output folder cannot be written, or (``OutputInUseError``) another
+            run holds it; ``ConnectionError`` when the dask scheduler cannot be reached.
+    """
+    options = task.options
+    name = choose_backend(options.backend, options.workers, options.dask_address)
+    workers = max(1, min(options.workers, len(cases)))
+    with open_backend(name, workers, options.dask_address, [type(task).__module__]) as backend:
+        output = prepare_output(output_path)
+        state = output / STATE_DIR
+        with OutputLock(state / LOCK_FILE):
+            scratch = state / SCRATCH_DIR
+            _clear(scratch)
+            scratch.mkdir()
+            manifest = Manifest.open(state / MANIFEST_FILE, scratch)
+            try:
+                tree = OutputTree(output)
+                for slot, files in manifest.unfinished().items():
+                    tree.remove(files)
+                    manifest.forget(slot)
+                _save_config(task, cases, output, scratch)
+                results, skipped = _process(task, cases, backend, tree, manifest, scratch)
+                return _finish(task, results, skipped, tree, scratch, failures_file)
+            finally:
+                manifest.close()
+                _clear(scratch)
 
 
-def _write_case(output: Path, produced: CaseOutput) -> tuple[str, ...]:
-    """Write a case's files aside in the output folder, then move each into place."""
-    staging_root = output / STATE_DIR
-    staging_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=staging_root))
-    try:
-        for index, (_, content) in enumerate(produced.files):
-            mode = "wb" if isinstance(content, bytes) else "w"
-            with open(staging / str(index), mode, newline="" if mode == "w" else None) as handle:
-                handle.write(content)
-        for index, (relative, _) in enumerate(produced.files):
-            target = output / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / str(index), target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return tuple(relative for relative, _ in produced.files)
+def _clear(path: Path) -> None:
+    """Remove ``path`` (a leftover staging folder, or a link or file planted there)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
 
 
-def run_case(task: Task, case: Case, output: Path) -> CaseResult:
-    """Process one case and write its files; any error becomes a failed result."""
-    try:
-        if case.name is None:
-            raise ValueError(case.problem)
-        produced = task(case)
-        return CaseResult(case.filename, produced.count, _write_case(output, produced))
-    except Exception as error:  # one bad case must cost exactly that case
-        return CaseResult(case.filename, error=describe_error(error))
+def _slot(task: Task, case: Case) -> Slot:
+    return (task.name, task.options.view, case.name)
 
 
-def _write_table(path: Path, header: str, rows: Sequence[tuple[str, object]]) -> None:
+def _process(
+    task: Task,
+    cases: Sequence[Case],
+    backend: Backend,
+    tree: OutputTree,
+    manifest: Manifest,
+    scratch: Path,
+) -> tuple[list[CaseResult], set[int]]:
+    """Skip the current cases, process the others; return results in case order and
+    the indexes of the cases skipped."""
+    fingerprint = task_fingerprint(task)
+    results: list[CaseResult | None] = [None] * len(cases)
+    todo = []
+    with tqdm(total=len(cases), disable=not task.options.progress, unit="case",
+              desc=f"niprep {task.name} {task.options.view}") as bar:
+        for index, case in enumerate(cases):
+            record = _current_record(task, case, fingerprint, tree, manifest)
+            if record is None:
+                todo.append(index)
+            else:
+                results[index] = CaseResult(case.filename, record.count, tuple(record.files))
+        skipped = set(range(len(cases))) - set(todo)
+        bar.update(len(skipped))
+        failed = 0
+        work = partial(stage_case, task, str(scratch))
+        for position, staged in backend.imap_unordered(work, [cases[i] for i in todo]):
+            index = todo[position]
+            result = _commit(staged, cases[index], task, fingerprint, tree, manifest)
+            if result.error is not None:
+                failed += 1
+                name = result.filename if result.filename.isprintable() else ascii(result.filename)
+                tqdm.write(f"niprep: {name}: {result.error}", file=sys.stderr)
+            results[index] = result
+            bar.set_postfix(failed=failed, skipped=len(skipped), refresh=False)
+            bar.update()
+    return results, skipped
+
+
+def _current_record(
+    task: Task, case: Case, fingerprint: str, tree: OutputTree, manifest: Manifest
+) -> CaseRecord | None:
+    """The case's record when ``resume`` may skip it: same input, options and files."""
+    if not task.options.resume or case.name is None:
+        return None
+    record = manifest.records.get(_slot(task, case))
+    if (
+        record is None
+        or record.task != fingerprint
+        or record.filename != case.filename
+        or record.source is None
+        or not record.source.matches(case.path)
+    ):
+        return None
+    if not all(tree.has_file(path, size) for path, size in record.files.items()):
+        return None
+    return record
+
+
+def _commit(
+    staged: StagedCase,
+    case: Case,
+    task: Task,
+    fingerprint: str,
+    tree: OutputTree,
+    manifest: Manifest,
+) -> CaseResult:
+    """Replace the case's old files by its staged ones (or, if it failed, by nothing)."""
+    if case.name is None:
+        return CaseResult(staged.filename, error=staged.error)
+    slot = _slot(task, case)
+    old = manifest.files_of(slot)
+    error = staged.error
+    if error is None:
+        new = [path for path, _ in staged.files]
+        manifest.begin(slot, new)
+        try:
+            tree.remove(set(old) - set(new))
+            for index, path in enumerate(new):
+                tree.place(os.path.join(staged.folder, str(index)), path)
+        except (OSError, ValueError) as failure:
+            error = describe_error(failure)
+            tree.remove(set(old) | set(new))
+            manifest.forget(slot)
+        else:
+            record = CaseRecord(staged.filename, staged.count, dict(staged.files), fingerprint,
+                                staged.source)
+            manifest.finish(slot, record)
+    elif old:
+        manifest.begin(slot, [])
+        tree.remove(old)
+        manifest.forget(slot)
+    if staged.folder is not None:
+        shutil.rmtree(staged.folder, ignore_errors=True)
+    if error is not None:
+        return CaseResult(staged.filename, error=error)
+    return CaseResult(staged.filename, staged.count, tuple(path for path, _ in staged.files))
+
+
+def _finish(
+    task: Task,
+    results: list[CaseResult],
+    skipped: set[int],
+    tree: OutputTree,
+    scratch: Path,
+    failures_file: bool,
+) -> RunSummary:
+    """Write (or remove) the stats and failures files; sum the run up."""
+    done = [result for result in results if result.error is None]
+    failures = tuple((r.filename, r.error) for r in results if r.error is not None)
+    total = sum(result.count for result in done)
+    prefix = f"{task.options.view}_{task.name}"
+    stats = [(result.filename, result.count) for result in done] + [(task.total_row, total)]
+    tables = {
+        f"{prefix}_stats.csv": (f"FILENAME,{task.count_column}", stats)
+        if task.options.save_stats else None,
+    }
+    if failures_file:
+        tables[f"{prefix}_failures.csv"] = ("FILENAME,ERROR", failures) if failures else None
+    for name, table in tables.items():
+        if table is None:
+            tree.remove([name])  # a file from an earlier run that this one would not write
+        else:
+            staged = scratch / name
+            # file names that are not UTF-8 on disk are written with backslash escapes
+            staged.write_bytes(_table_text(*table).encode("utf-8", "backslashreplace"))
+            tree.place(str(staged), name)
+    return RunSummary(
+        done=len(done) - len(skipped),
+        failed=len(failures),
+        skipped=len(skipped),
+        total=total,
+        files_written=sum(len(r.files) for i, r in enumerate(results) if i not in skipped
+                          and r.error is None),
+        failures=failures,
+    )
+
+
+def _table_text(header: str, rows: Sequence[tuple[str, object]]) -> str:
     lines = [header] + [f"{_csv_field(name)},{_csv_field(str(value))}" for name, value in rows]
-    staged = path.with_name(f".{path.name}.tmp")
-    staged.write_text("\n".join(lines) + "\n", newline="")
-    os.replace(staged, path)
+    return "\n".join(lines) + "\n"
 
 
 def _csv_field(text: str) -> str:
@@ -123,43 +309,16 @@ def _csv_field(text: str) -> str:
     return text
 
 
-def run(task: Task, cases: Sequence[Case], output_path: str | os.PathLike) -> RunSummary:
-    """Run ``task`` over ``cases`` into ``output_path``; write stats and failures.
-
-    Args:
-        task: what to do to each case.
-        cases: the cases, in the order they are reported.
-        output_path: the output folder (created if needed).
-    """
-    options = task.options
-    output = Path(output_path)
-    output.mkdir(parents=True, exist_ok=True)
-    results = []
-    with tqdm(total=len(cases), disable=not options.progress, unit="case",
-              desc=f"niprep {task.name}") as bar:
-        for case in cases:
-            result = run_case(task, case, output)
-            if result.error is not None:
-                tqdm.write(f"niprep: {result.filename}: {result.error}", file=sys.stderr)
-            results.append(result)
-            bar.update()
-            bar.set_postfix(failed=sum(r.error is not None for r in results))
-    done = [r for r in results if r.error is None]
-    failures = tuple((r.filename, r.error) for r in results if r.error is not None)
-    total = sum(r.count for r in done)
-    view = options.view
-    if options.save_stats:
-        _write_table(output / f"{view}_{task.name}_stats.csv", f"FILENAME,{task.count_column}",
-                     [(r.filename, r.count) for r in done] + [(task.total_row, total)])
-    failures_file = output / f"{view}_{task.name}_failures.csv"
-    if failures:
-        _write_table(failures_file, "FILENAME,ERROR", failures)
-    else:
-        failures_file.unlink(missing_ok=True)
-    return RunSummary(
-        done=len(done),
-        failed=len(failures),
-        total=total,
-        files_written=sum(len(r.files) for r in done),
-        failures=failures,
-    )
+def _save_config(task: Task, cases: Sequence[Case], output: Path, scratch: Path) -> None:
+    """Write ``.niprep/<task>-<view>.yaml``: every option of the run, paths absolute."""
+    folders = sorted({str(case.path.parent.absolute()) for case in cases})
+    options = json.loads(json.dumps(dataclasses.asdict(task.options)))  # tuples to lists
+    config = {
+        "task": task.name,
+        "nii_folder": folders[0] if len(folders) == 1 else folders,
+        "output_path": str(output),
+        **options,
+    }
+    staged = scratch / "config.yaml"
+    staged.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    os.replace(staged, output / STATE_DIR / f"{task.name}-{task.options.view}.yaml")

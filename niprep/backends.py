@@ -1,0 +1,177 @@
+"""Where cases are processed: this process, a pool of local processes, or a dask cluster.
+
+Every backend maps a picklable function over items and yields ``(index, result)`` as the
+results arrive, in any order; the runner puts them back in case order, so the output is
+the same bytes whatever the backend. Workers must see the input and output folders at
+the same paths as the process that starts the run (a shared file system on a cluster).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from types import TracebackType
+from typing import Any, Protocol
+
+DASK_CONNECT_TIMEOUT = "10s"
+
+
+class Backend(Protocol):
+    def __enter__(self) -> Backend: ...
+
+    def __exit__(self, *exc_info: Any) -> None: ...
+
+    def imap_unordered(
+        self, function: Callable[[Any], Any], items: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]: ...
+
+
+def choose_backend(backend: str, workers: int, dask_address: str | None) -> str:
+    """The backend a run uses: ``"auto"`` is dask with an address, serial for one worker,
+    else process.
+
+    Args:
+        backend: ``"auto"``, ``"serial"``, ``"process"`` or ``"dask"``.
+        workers: number of cases processed at once.
+        dask_address: scheduler address of an existing dask cluster, or ``None``.
+
+    Raises:
+        ValueError: ``dask_address`` is given with a backend other than dask.
+    """
+    if backend == "auto":
+        if dask_address:
+            return "dask"
+        return "serial" if workers == 1 else "process"
+    if dask_address and backend != "dask":
+        raise ValueError(
+            f"dask_address={dask_address!r} needs backend='dask' or 'auto', "
+            f"not backend={backend!r}"
+        )
+    return backend
+
+
+class SerialBackend:
+    """One case after the other, in this process."""
+
+    def __enter__(self) -> SerialBackend:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        return None
+
+    def imap_unordered(
+        self, function: Callable[[Any], Any], items: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        for index, item in enumerate(items):
+            yield index, function(item)
+
+
+class ProcessBackend:
+    """A pool of local processes, started from a clean interpreter (never ``fork``).
+
+    Forking a process whose numba or torch threads are running is unsafe, so workers come
+    from a fork server (a fresh interpreter that imports ``preload`` once, then forks
+    each worker cheaply) or, where there is none, are spawned.
+
+    Args:
+        workers: number of processes.
+        preload: modules the fork server imports before forking workers.
+    """
+
+    def __init__(self, workers: int, preload: Sequence[str] = ()) -> None:
+        self.workers = workers
+        self.preload = list(preload)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ProcessBackend:
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(self.preload)
+        else:
+            context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def imap_unordered(
+        self, function: Callable[[Any], Any], items: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        futures = {self._pool.submit(function, item): index for index, item in enumerate(items)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+class DaskBackend:
+    """A ``dask.distributed`` cluster: the one at ``address``, or a local one.
+
+    Args:
+        workers: worker processes of the local cluster (one thread each); unused with
+            ``address``, where the cluster has the workers it has.
+        address: scheduler address such as ``"tcp://host:8786"``, or ``None`` for a local
+            cluster started for this run.
+    """
+
+    def __init__(self, workers: int, address: str | None = None) -> None:
+        self.workers = workers
+        self.address = address
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> DaskBackend:
+        from distributed import Client, LocalCluster
+
+        if self.address is None:
+            self._cluster = LocalCluster(
+                n_workers=self.workers, threads_per_worker=1, dashboard_address=None
+            )
+            self._client = Client(self._cluster)
+            return self
+        try:
+            self._client = Client(self.address, timeout=DASK_CONNECT_TIMEOUT)
+        except (OSError, ValueError, TypeError) as error:
+            raise ConnectionError(
+                f"dask_address={self.address!r}: cannot reach the dask scheduler ({error})"
+            ) from None
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def imap_unordered(
+        self, function: Callable[[Any], Any], items: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed as completed
+
+        futures = self._client.map(function, list(items), pure=False)
+        index = {future.key: position for position, future in enumerate(futures)}
+        for future in completed(futures):
+            yield index[future.key], future.result()
+
+
+def open_backend(
+    name: str, workers: int, dask_address: str | None = None, preload: Sequence[str] = ()
+) -> Backend:
+    """The backend called ``name`` (see :func:`choose_backend`), not yet entered.
+
+    Args:
+        name: ``"serial"``, ``"process"`` or ``"dask"``.
+        workers: number of cases processed at once.
+        dask_address: scheduler of an existing dask cluster, or ``None``.
+        preload: modules worth importing once before local worker processes start.
+    """
+    if name == "serial":
+        return SerialBackend()
+    if name == "process":
+        return ProcessBackend(workers, preload)
+    return DaskBackend(workers, dask_address)
