@@ -187,6 +187,19 @@ def _widen(s_lo, s_hi, s, slot, p_lo, p_hi, q_lo, q_hi):
         s_hi[s, slot, 1] = max(s_hi[s, slot, 1], q_hi)
 
 
+def _scannable(array: np.ndarray) -> np.ndarray:
+    """``array`` in a type the kernel reads: bool as uint8 (a view), float16 as float32
+    and foreign byte order as native (copies, for types no NIfTI file holds)."""
+    if array.dtype.kind == "b":
+        return array.view(np.uint8)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"cannot scan values of type {array.dtype}; use integers or reals")
+    if array.dtype == np.float16 or not array.dtype.isnative:
+        return array.astype(np.promote_types(array.dtype.newbyteorder("="), np.float32)
+                            if array.dtype.kind == "f" else array.dtype.newbyteorder("="))
+    return array
+
+
 def _slot_table(dtype: np.dtype) -> np.ndarray:
     """A value-to-slot table for integer types of at most 16 bits; empty for the others."""
     small = dtype.kind in "biu" and dtype.itemsize <= 2
@@ -209,6 +222,7 @@ def scan_extents(
     """
     if array.ndim != 3:
         raise ValueError(f"expected a 3-D array, got shape {array.shape}")
+    array = _scannable(array)
     memory_order = sorted(range(3), key=lambda axis: -abs(array.strides[axis]))
     walk = array.transpose(memory_order)
     weight_of_axis = [0, 0, 0]

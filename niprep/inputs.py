@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,11 @@ def case_for(path: str | os.PathLike, strip_suffix: str | None = "_bbox") -> Cas
     if strip_suffix and name.endswith(strip_suffix):
         name = name[: -len(strip_suffix)]
     if not name or name.startswith("."):
-        return Case(path, None, f"the case name {name!r} is empty or starts with '.'")
+        return Case(path, None, f"the case name {name!r} is empty or starts with '.'; "
+                                "rename the file")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in path.name):
+        return Case(path, None, "the file name holds a control character or bytes that are "
+                                "not UTF-8; rename the file")
     return Case(path, name)
 
 
