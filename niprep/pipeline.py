@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from monai.transforms import Compose
 
@@ -45,14 +46,44 @@ def build(options: ExtractOptions, key: str = LABEL_KEY) -> Compose:
     )
 
 
+def apply_chain(chain: Compose, data: dict[str, Any]) -> dict[str, Any]:
+    """Run ``chain`` on ``data``, raising the very error a transform raised.
+
+    MONAI's ``Compose`` wraps any error in ``RuntimeError("applying transform ...")``;
+    the message a user needs (the shape of a 2-D volume, NaN values, a slice larger than
+    ``target_size``) is the one underneath, so the wrapping is taken off.
+
+    Args:
+        chain: the transforms.
+        data: the dictionary the first transform takes.
+    """
+    try:
+        return chain(data)
+    except RuntimeError as wrapped:
+        error: BaseException = wrapped
+        while (
+            isinstance(error, RuntimeError)
+            and str(error).startswith("applying transform")
+            and error.__cause__ is not None
+        ):
+            error = error.__cause__
+        if error is wrapped:
+            raise
+        raise error from error.__cause__
+
+
 def annotate(path: str | os.PathLike, options: ExtractOptions) -> Annotations:
     """The annotations of one mask file, in the view frame, padding offset applied.
 
     Args:
         path: the NIfTI file.
         options: the validated options of the run.
+
+    Raises:
+        ValueError: the volume is not 3-D, holds non-finite values, or its slices are
+            larger than ``target_size``.
     """
-    return build(options)({LABEL_KEY: path})[BOXES_KEY]
+    return apply_chain(build(options), {LABEL_KEY: path})[BOXES_KEY]
 
 
 def render(annotations: Annotations, case: str, options: ExtractOptions) -> list[tuple[str, str]]:

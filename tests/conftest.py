@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import nibabel as nib
@@ -14,6 +15,37 @@ def write_nifti(path: Path, array: np.ndarray, affine: np.ndarray | None = None)
     path.parent.mkdir(parents=True, exist_ok=True)
     nib.save(nib.Nifti1Image(array, np.eye(4) if affine is None else affine), path)
     return path
+
+
+def write_scaled_nifti(path: Path, array: np.ndarray, slope: float, inter: float) -> Path:
+    """Save ``array`` with ``scl_slope``/``scl_inter`` set in the header (values stored raw)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = nib.Nifti1Image(array, np.eye(4))
+    image.header.set_slope_inter(slope, inter)
+    nib.save(image, path)
+    return path
+
+
+def user_files(folder: Path) -> list[str]:
+    """Every file under ``folder`` except niprep's own state folder, as relative paths."""
+    if not folder.exists():
+        return []
+    return sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and p.relative_to(folder).parts[0] != ".niprep"
+    )
+
+
+def read_failures(folder: Path, view: str = "axial", task: str = "annotations") -> dict[str, str]:
+    """``{file name: error}`` of ``<folder>/<view>_<task>_failures.csv``; ``{}`` if absent."""
+    path = folder / f"{view}_{task}_failures.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["FILENAME", "ERROR"]
+    return {name: error for name, error in rows[1:]}
 
 
 def read_tree(folder: Path) -> dict[str, str]:
