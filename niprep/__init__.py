@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "extract_annotations": "niprep.slices",
     "extract_annotations_dataset": "niprep.slices",
+    "extract_slices_dataset": "niprep.slices",
     "ExtractOptions": "niprep.config",
     "RunSummary": "niprep.runner",
 }

@@ -8,7 +8,9 @@ file is read or written.
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -21,6 +23,8 @@ INSTANCE_MODES = ("label", "components")
 CONNECTIVITIES = (6, 18, 26)
 BOX_SCOPES = ("volume", "slice")
 BACKENDS = ("auto", "serial", "process", "dask")
+NORMALIZATIONS = (None, "min-max")
+BOX_MODES = ("csv", "monai")
 _AXIS_LETTERS = ("LR", "PA", "IS")
 
 
@@ -32,7 +36,9 @@ def _fail(name: str, value: Any, allowed: str) -> ValueError:
     return ValueError(f"{name}={value!r} is not valid; {allowed}")
 
 
-def _check_choice(name: str, value: Any, allowed: Sequence[Any]) -> None:
+def check_choice(name: str, value: Any, allowed: Sequence[Any]) -> None:
+    """Raise ``ValueError`` naming ``name``, ``value`` and the ``allowed`` values unless
+    ``value`` is one of them."""
     if isinstance(value, bool) or value not in allowed:
         raise _fail(name, value, f"choose one of {_choices(allowed)}")
 
@@ -55,13 +61,14 @@ def normalize_target_size(value: Any) -> tuple[int, int] | None:
     """Return ``target_size`` as ``(H, W)`` or ``None``; raise ``ValueError`` otherwise.
 
     Args:
-        value: ``None`` or a sequence of two positive integers (rows, columns).
+        value: ``None`` or a sequence (or 1-D array) of two positive integers (rows,
+            columns).
     """
     if value is None:
         return None
     if (
         isinstance(value, (str, bytes))
-        or not isinstance(value, Sequence)
+        or not (isinstance(value, Sequence) or getattr(value, "ndim", None) == 1)
         or len(value) != 2
         or not all(_is_int(size) and size > 0 for size in value)
     ):
@@ -117,6 +124,18 @@ class ExtractOptions:
         resume: skip cases whose input and options are unchanged since written.
         progress: show a progress bar.
         max_voxels: refuse volumes whose header declares more voxels than this.
+        pad_value: the value of the pixels added around an image slice for ``target_size``.
+        normalization: ``None`` (image values as stored) or ``"min-max"`` (per volume, to
+            0..1 float32).
+        include_empty: training samples include slices without annotation.
+        box_mode: training-sample boxes as the CSVs write them (``"csv"``: ``X_MIN, Y_MIN,
+            X_MAX, Y_MAX``, inclusive) or as MONAI detection takes them (``"monai"``: array
+            axis order ``row, col``, exclusive max).
+        preview: draw this many slices with their boxes into ``<out>/preview/`` (0: none).
+        preview_images: the annotation task's preview draws over these images (paired by
+            case name) instead of over the masks.
+        preview_masks: the slices task's preview draws the boxes of these masks (paired by
+            case name) over the images.
     """
 
     view: str = "axial"
@@ -140,15 +159,22 @@ class ExtractOptions:
     resume: bool = False
     progress: bool = True
     max_voxels: int = 2**31
+    pad_value: float = 0.0
+    normalization: str | None = None
+    include_empty: bool = True
+    box_mode: str = "csv"
+    preview: int = 0
+    preview_images: str | None = None
+    preview_masks: str | None = None
 
     def __post_init__(self) -> None:
-        _check_choice("view", self.view, VIEWS)
-        _check_choice("saving_mode", self.saving_mode, SAVING_MODES)
-        _check_choice("extraction_mode", self.extraction_mode, EXTRACTION_MODES)
-        _check_choice("data_mode", self.data_mode, DATA_MODES)
+        check_choice("view", self.view, VIEWS)
+        check_choice("saving_mode", self.saving_mode, SAVING_MODES)
+        check_choice("extraction_mode", self.extraction_mode, EXTRACTION_MODES)
+        check_choice("data_mode", self.data_mode, DATA_MODES)
         object.__setattr__(self, "target_size", normalize_target_size(self.target_size))
-        _check_choice("instances", self.instances, INSTANCE_MODES)
-        _check_choice("connectivity", self.connectivity, CONNECTIVITIES)
+        check_choice("instances", self.instances, INSTANCE_MODES)
+        check_choice("connectivity", self.connectivity, CONNECTIVITIES)
         _check_count("min_voxels", self.min_voxels, 0)
         if (
             not isinstance(self.min_volume_mm3, numbers.Real)
@@ -156,17 +182,36 @@ class ExtractOptions:
             or not self.min_volume_mm3 >= 0
         ):
             raise _fail("min_volume_mm3", self.min_volume_mm3, "use a number >= 0")
-        _check_choice("box_scope", self.box_scope, BOX_SCOPES)
+        check_choice("box_scope", self.box_scope, BOX_SCOPES)
         for flag in ("save_stats", "include_label", "write_empty", "resume", "progress"):
             _check_flag(flag, getattr(self, flag))
         object.__setattr__(self, "orientation", normalize_orientation(self.orientation))
         if self.strip_suffix is not None and not isinstance(self.strip_suffix, str):
             raise _fail("strip_suffix", self.strip_suffix, "use None or a string")
         _check_count("workers", self.workers, 1)
-        _check_choice("backend", self.backend, BACKENDS)
+        check_choice("backend", self.backend, BACKENDS)
         if self.dask_address is not None and not isinstance(self.dask_address, str):
             raise _fail("dask_address", self.dask_address, "use None or an address string")
         _check_count("max_voxels", self.max_voxels, 1)
+        if (
+            not isinstance(self.pad_value, numbers.Real)
+            or isinstance(self.pad_value, bool)
+            or not math.isfinite(self.pad_value)
+        ):
+            raise _fail("pad_value", self.pad_value, "use a finite number")
+        check_choice("normalization", self.normalization, NORMALIZATIONS)
+        _check_flag("include_empty", self.include_empty)
+        check_choice("box_mode", self.box_mode, BOX_MODES)
+        _check_count("preview", self.preview, 0)
+        for name in ("preview_images", "preview_masks"):
+            folder = getattr(self, name)
+            if folder is None:
+                continue
+            if not isinstance(folder, (str, os.PathLike)):
+                raise _fail(name, folder, "use None or a folder path")
+            if self.preview == 0:
+                raise _fail(name, folder, "it is drawn only with preview=N, N > 0")
+            object.__setattr__(self, name, os.fspath(folder))
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ExtractOptions:

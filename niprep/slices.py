@@ -2,15 +2,74 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from typing import Any, TypeVar
 
-from niprep.config import ExtractOptions
-from niprep.inputs import case_for, find_cases
+from niprep.config import EXTRACTION_MODES, ExtractOptions, check_choice
+from niprep.image_slices import SliceImageTask
+from niprep.inputs import Case, case_for, find_cases
+from niprep.preview import preview_run
 from niprep.runner import RunSummary, run
 from niprep.tasks import AnnotationTask
 
+#: options of the training samples only (niprep.data), refused by the functions below
+_SAMPLE_ONLY = ("include_empty", "box_mode")
+_NOT_FOR_DATASET = (*_SAMPLE_ONLY, "preview_masks")
+_NOT_FOR_CASE = (*_SAMPLE_ONLY, "pad_value", "normalization", "preview", "preview_images",
+                 "preview_masks")
+_NOT_FOR_SLICES = (*_SAMPLE_ONLY, "extraction_mode", "data_mode", "include_label", "write_empty",
+                   "preview_images")
 
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def _options_in_signature(*refused: str) -> Callable[[Function], Function]:
+    """Show the options a function takes through ``**options`` as keyword-only
+    parameters of its signature (``help()``, ``inspect.signature``), with their defaults.
+
+    Args:
+        refused: options the function does not take.
+    """
+
+    def decorate(function: Function) -> Function:
+        signature = inspect.signature(function)
+        named = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        taken = {p.name for p in named} | set(refused)
+        keywords = [
+            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                              annotation=f.type)
+            for f in fields(ExtractOptions)
+            if f.name not in taken
+        ]
+        function.__signature__ = signature.replace(parameters=named + keywords)
+        return function
+
+    return decorate
+
+
+def _refuse(settings: ExtractOptions, names: Sequence[str], function: str) -> None:
+    """Raise ``ValueError`` for an option ``function`` does not use, unless left at its
+    default (so a full configuration can be passed through)."""
+    defaults = ExtractOptions()
+    for name in names:
+        value = getattr(settings, name)
+        if value != getattr(defaults, name):
+            raise ValueError(f"{name}={value!r} does not apply to {function}; leave it out")
+
+
+def _preview_cases(folder: str | None, settings: ExtractOptions) -> list[Case] | None:
+    return None if folder is None else find_cases(folder, settings.strip_suffix)
+
+
+def _done(cases: Sequence[Case], summary: RunSummary) -> list[Case]:
+    failed = {filename for filename, _ in summary.failures}
+    return [case for case in cases if case.name is not None and case.filename not in failed]
+
+
+@_options_in_signature(*_NOT_FOR_DATASET)
 def extract_annotations_dataset(
     nii_folder: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -39,6 +98,9 @@ def extract_annotations_dataset(
         save_stats: write ``<out>/<view>_annotations_stats.csv``.
         options: the keyword options of :class:`~niprep.config.ExtractOptions`
             (``instances``, ``box_scope``, ``include_label``, ``orientation``, ...).
+            ``preview=N`` also draws N slices with their boxes into
+            ``<out>/preview/<view>_annotations_preview.png``, over the masks or over the
+            images of ``preview_images`` (padded with ``pad_value``, ``normalization``).
 
     Returns:
         A :class:`~niprep.runner.RunSummary`; ``int(summary)`` is the total annotations.
@@ -58,10 +120,17 @@ def extract_annotations_dataset(
             **options,
         )
     )
+    _refuse(settings, _NOT_FOR_DATASET, "extract_annotations_dataset")
     cases = find_cases(nii_folder, settings.strip_suffix)
-    return run(AnnotationTask(settings), cases, output_path)
+    images = _preview_cases(settings.preview_images, settings)
+    summary = run(AnnotationTask(settings), cases, output_path)
+    done = _done(cases, summary)
+    if settings.preview and done:
+        preview_run(output_path, AnnotationTask.name, images, done, settings)
+    return summary
 
 
+@_options_in_signature(*_NOT_FOR_CASE, "extraction_mode")  # its saving_mode says it
 def extract_annotations(
     nii_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -89,9 +158,10 @@ def extract_annotations(
         ValueError: an option is not valid, or the case fails (the reason says why).
         FileNotFoundError: ``nii_path`` does not exist.
     """
+    check_choice("saving_mode", saving_mode, EXTRACTION_MODES)
     if "extraction_mode" in options:
-        raise ValueError("extract_annotations takes saving_mode='slice' or 'volume', "
-                         "not extraction_mode")
+        raise ValueError("extraction_mode does not apply to extract_annotations; its "
+                         "saving_mode is 'slice' or 'volume'")
     settings = ExtractOptions.from_mapping(
         dict(
             view=view,
@@ -101,11 +171,75 @@ def extract_annotations(
             **options,
         )
     )
+    _refuse(settings, _NOT_FOR_CASE, "extract_annotations")
     if not os.path.isfile(nii_path):
         raise FileNotFoundError(f"nii_path {os.fspath(nii_path)!r} is not a file")
     summary = run(AnnotationTask(settings, flat=True), [case_for(nii_path, settings.strip_suffix)],
-                  output_path)
+                  output_path, failures_file=False)
     if summary.failures:
         filename, reason = summary.failures[0]
         raise ValueError(f"{filename}: {reason}")
+    return summary
+
+
+@_options_in_signature(*_NOT_FOR_SLICES)
+def extract_slices_dataset(
+    nii_folder: str | os.PathLike,
+    output_path: str | os.PathLike,
+    view: str = "axial",
+    saving_mode: str = "case",
+    target_size: tuple[int, int] | None = None,
+    pad_value: float = 0.0,
+    normalization: str | None = None,
+    save_stats: bool = False,
+    **options: Any,
+) -> RunSummary:
+    """Write every slice of every NIfTI image in a folder as a TIFF (SPEC section 12).
+
+    Files are named and laid out like the per-slice annotation CSVs
+    (``<case>_<view>_<s>.tif`` under ``<out>/<case>/<view>/`` or ``<out>/<view>/``) and
+    padded at the same offset, so every CSV row lands on the right pixels. Values keep
+    their stored dtype (int16 stays int16) unless ``normalization="min-max"``. A case that
+    fails is reported, listed in ``<out>/<view>_slices_failures.csv`` and leaves no file.
+
+    Args:
+        nii_folder: folder of ``.nii.gz`` / ``.nii`` image volumes.
+        output_path: root folder of the output.
+        view: ``"axial"``, ``"coronal"`` or ``"sagittal"``.
+        saving_mode: ``"case"`` (``<out>/<case>/<view>/``) or ``"view"`` (``<out>/<view>/``).
+        target_size: ``(H, W)`` to pad every slice to, or ``None``.
+        pad_value: the value of the added pixels (in 0..1 units when normalized).
+        normalization: ``None`` (values as stored) or ``"min-max"`` (per volume, to 0..1
+            float32).
+        save_stats: write ``<out>/<view>_slices_stats.csv`` (``FILENAME,NUM_SLICES``).
+        options: ``orientation``, ``strip_suffix``, ``workers``, ``backend``, ``resume``,
+            ``progress``, ... as :class:`~niprep.config.ExtractOptions`. ``preview=N`` also
+            draws N slices into ``<out>/preview/<view>_slices_preview.png``, with the boxes
+            of the masks of ``preview_masks`` (and the annotation options) when given.
+
+    Returns:
+        A :class:`~niprep.runner.RunSummary`; ``int(summary)`` is the total slices written.
+
+    Raises:
+        ValueError: an option is not valid, or two files give one case name.
+        FileNotFoundError: ``nii_folder`` is missing or holds no NIfTI file.
+    """
+    settings = ExtractOptions.from_mapping(
+        dict(
+            view=view,
+            saving_mode=saving_mode,
+            target_size=target_size,
+            pad_value=pad_value,
+            normalization=normalization,
+            save_stats=save_stats,
+            **options,
+        )
+    )
+    _refuse(settings, _NOT_FOR_SLICES, "extract_slices_dataset")
+    cases = find_cases(nii_folder, settings.strip_suffix)
+    masks = _preview_cases(settings.preview_masks, settings)
+    summary = run(SliceImageTask(settings), cases, output_path)
+    done = _done(cases, summary)
+    if settings.preview and done:
+        preview_run(output_path, SliceImageTask.name, done, masks, settings)
     return summary
