@@ -8,6 +8,38 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class SliceRows:
+    """The rows of the per-slice CSVs of one case, each showing one of a table of boxes.
+
+    A 3-D box projected on every slice it spans (``box_scope="volume"``) is one box shown
+    by many rows, so each distinct box is stored once.
+
+    Args:
+        slices: ``(M,)`` the slice index of each row, ascending; the rows of one slice are
+            in annotation order, as the CSVs list them.
+        boxes: ``(M,)`` the box each row shows: an index into ``lo``, ``hi`` and ``values``.
+        lo: ``(K, 2)`` inclusive smallest ``(row, col)`` of each box.
+        hi: ``(K, 2)`` inclusive largest ``(row, col)`` of each box.
+        values: ``(K,)`` the voxel value of each box's annotation.
+    """
+
+    slices: np.ndarray
+    boxes: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.slices)
+
+    def on_slice(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(lo, hi, values)`` of the rows of slice ``index``, empty when it has none."""
+        start, stop = np.searchsorted(self.slices, [index, index + 1])
+        shown = self.boxes[start:stop]
+        return self.lo[shown], self.hi[shown], self.values[shown]
+
+
+@dataclass(frozen=True)
 class Annotations:
     """Every annotation of one volume, as boxes in the view frame ``(slice, row, col)``.
 
@@ -56,6 +88,25 @@ class Annotations:
             voxels=self.voxels[order],
             **per_slice,
         )
+
+    def slice_rows(self) -> SliceRows:
+        """Every row of the per-slice CSVs (SPEC section 5, ``extraction_mode="slice"``).
+
+        Without per-slice boxes, each annotation's 3-D box is projected on every slice from
+        its smallest to its largest slice index (``box_scope="volume"``); with them, each
+        row is the tight box of the annotation on a slice where it has voxels.
+        """
+        if self.slice_lo is None:
+            spans = self.hi[:, 0] - self.lo[:, 0] + 1
+            members = np.repeat(np.arange(len(self)), spans)
+            starts = np.cumsum(spans) - spans
+            slices = self.lo[members, 0] + np.arange(len(members)) - starts[members]
+            order = np.lexsort((members, slices))
+            return SliceRows(slices[order], members[order], self.lo[:, 1:], self.hi[:, 1:],
+                             self.values)
+        slices, members = np.nonzero(self.slice_present)
+        return SliceRows(slices, np.arange(len(slices)), self.slice_lo[slices, members],
+                         self.slice_hi[slices, members], self.values[members])
 
     def shifted(self, rows: int, cols: int) -> Annotations:
         """Return the annotations moved by ``rows`` and ``cols`` within the slice."""

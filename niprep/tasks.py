@@ -23,6 +23,18 @@ class CaseOutput:
     files: list[tuple[str, str | bytes]]
 
 
+def case_folder(options: ExtractOptions, case: str) -> PurePosixPath:
+    """Where a case's files go, relative to the output folder (SPEC section 6).
+
+    Args:
+        options: the validated options (``saving_mode``, ``view``).
+        case: the case name.
+    """
+    if options.saving_mode == "case":
+        return PurePosixPath(case, options.view)
+    return PurePosixPath(options.view)
+
+
 @dataclass(frozen=True)
 class AnnotationTask:
     """Extract the annotation CSVs of each case (SPEC sections 5 and 6).
@@ -42,11 +54,7 @@ class AnnotationTask:
 
     def folder(self, case: str) -> PurePosixPath:
         """Where a case's files go, relative to the output folder."""
-        if self.flat:
-            return PurePosixPath()
-        if self.options.saving_mode == "case":
-            return PurePosixPath(case, self.options.view)
-        return PurePosixPath(self.options.view)
+        return PurePosixPath() if self.flat else case_folder(self.options, case)
 
     def __call__(self, case: Case) -> CaseOutput:
         annotations = annotate(case.path, self.options)

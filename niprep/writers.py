@@ -76,21 +76,14 @@ def slice_rows(annotations: Annotations, data_mode: str, include_label: bool) ->
         data_mode: ``"center"``, ``"box"`` or ``"radius"``.
         include_label: append the value of each annotation.
     """
+    table = annotations.slice_rows()
+    texts = [
+        _with_label(format_row(lo[::-1], hi[::-1], data_mode), value, include_label)
+        for lo, hi, value in zip(table.lo.tolist(), table.hi.tolist(), table.values.tolist())
+    ]
     rows: dict[int, list[str]] = {}
-    values = annotations.values.tolist()
-    if annotations.slice_lo is None:
-        for n, (lo, hi) in enumerate(zip(annotations.lo.tolist(), annotations.hi.tolist())):
-            row = _with_label(format_row(lo[:0:-1], hi[:0:-1], data_mode), values[n],
-                              include_label)
-            for s in range(lo[0], hi[0] + 1):
-                rows.setdefault(s, []).append(row)
-    else:
-        slices, members = np.nonzero(annotations.slice_present)
-        los = annotations.slice_lo[slices, members].tolist()
-        his = annotations.slice_hi[slices, members].tolist()
-        for s, n, lo, hi in zip(slices.tolist(), members.tolist(), los, his):
-            row = format_row(lo[::-1], hi[::-1], data_mode)
-            rows.setdefault(s, []).append(_with_label(row, values[n], include_label))
+    for s, box in zip(table.slices.tolist(), table.boxes.tolist()):
+        rows.setdefault(s, []).append(texts[box])
     return {s: "".join(lines) for s, lines in rows.items()}
 
 

@@ -1,0 +1,159 @@
+"""The slices of an image volume as the pictures the CSV boxes refer to (SPEC section 12).
+
+An image volume is read like a mask (:class:`~niprep.transforms.LoadNiftid`,
+:class:`~niprep.transforms.Orientd`, :class:`~niprep.transforms.SliceViewd`), kept in its
+stored dtype, and each slice is placed at the padding offset of SPEC section 4
+(:func:`~niprep.transforms.padding_offset`, the one the CSV writer uses), so a CSV row
+lands on the right pixels by construction.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+import numpy as np
+import tifffile
+from monai.transforms import Compose
+
+from niprep.config import ExtractOptions
+from niprep.inputs import Case
+from niprep.pipeline import apply_chain
+from niprep.tasks import CaseOutput, case_folder
+from niprep.transforms import LoadNiftid, Orientd, SliceViewd, padding_offset
+from niprep.writers import slice_file_name
+
+IMAGE_KEY = "image"
+
+
+def load_view(path: str | os.PathLike, options: ExtractOptions) -> np.ndarray:
+    """An image volume with axes ``(slice, row, col)`` for the options' view, as stored.
+
+    Args:
+        path: the NIfTI file.
+        options: the validated options (``view``, ``orientation``, ``max_voxels``).
+    """
+    chain = Compose(
+        [
+            LoadNiftid(IMAGE_KEY, max_voxels=options.max_voxels),
+            Orientd(IMAGE_KEY, axcodes=options.orientation),
+            SliceViewd(IMAGE_KEY, view=options.view),
+        ]
+    )
+    return apply_chain(chain, {IMAGE_KEY: path})[IMAGE_KEY]
+
+
+class SlicePictures:
+    """The slices of one ``(slice, row, col)`` image volume, padded and optionally rescaled.
+
+    Each picture is ``target_size`` (or the slice size), filled with ``pad_value``, with the
+    slice placed at :func:`~niprep.transforms.padding_offset`. With
+    ``normalization="min-max"`` the voxels are mapped from the volume's ``[min, max]`` to
+    ``[0, 1]`` in float32 (a constant volume gives 0); ``pad_value`` is then in those units.
+    The volume itself is never converted: each slice is, when it is asked for.
+
+    Args:
+        volume: the image volume, axes ``(slice, row, col)`` (any strides, any dtype).
+        target_size: ``(H, W)`` of the pictures, or ``None`` for the slice size.
+        pad_value: the value of the added pixels.
+        normalization: ``None`` or ``"min-max"``.
+        dtype: the dtype of the pictures; ``None`` keeps the stored dtype (float32 when
+            normalized).
+
+    Raises:
+        ValueError: ``target_size`` is smaller than a slice, or ``pad_value`` cannot be
+            held by the pictures' dtype.
+    """
+
+    def __init__(
+        self,
+        volume: np.ndarray,
+        target_size: tuple[int, int] | None = None,
+        pad_value: float = 0.0,
+        normalization: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        self.volume = volume
+        height, width = volume.shape[1:]
+        self.offset = padding_offset((height, width), target_size)
+        self.size = target_size or (height, width)
+        self.scale: tuple[float, float] | None = None
+        if normalization == "min-max":
+            low, high = (float(volume.min()), float(volume.max())) if volume.size else (0, 0)
+            self.scale = (low, 1.0 / (high - low) if high > low else 0.0)
+        default = np.float32 if normalization else volume.dtype
+        self.dtype = np.dtype(default if dtype is None else dtype)
+        if normalization and self.dtype.kind != "f":
+            raise ValueError(f"normalized pictures need a float dtype, not {self.dtype}")
+        with np.errstate(invalid="ignore", over="ignore"):
+            self.pad_value = np.array(pad_value).astype(self.dtype)
+        if self.dtype.kind == "f":
+            held = bool(np.isfinite(self.pad_value))
+        else:
+            held = self.pad_value.item() == pad_value
+        if not held:
+            raise ValueError(
+                f"pad_value={pad_value!r} cannot be held by the {self.dtype} pixels of this "
+                f"image; use a value of that type or normalization='min-max'"
+            )
+
+    def __len__(self) -> int:
+        return self.volume.shape[0]
+
+    def __call__(self, index: int) -> np.ndarray:
+        """The picture of slice ``index``, shape ``(H, W)``."""
+        picture = np.full(self.size, self.pad_value, dtype=self.dtype)
+        row, col = self.offset
+        height, width = self.volume.shape[1:]
+        inside = picture[row : row + height, col : col + width]
+        inside[...] = self.volume[index]
+        if self.scale is not None:
+            low, factor = self.scale
+            inside -= np.float32(low)
+            inside *= np.float32(factor)
+        return picture
+
+
+def tiff_bytes(picture: np.ndarray) -> bytes:
+    """A 2-D array as an uncompressed single-page TIFF, values and dtype unchanged."""
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, picture, metadata=None)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class SliceImageTask:
+    """Write a TIFF of every slice of each image volume (SPEC section 12).
+
+    Files are named and laid out like the per-slice CSVs:
+    ``<case>/<view>/<case>_<view>_<s>.tif`` (``saving_mode="case"``) or
+    ``<view>/<case>_<view>_<s>.tif`` (``"view"``).
+
+    Args:
+        options: the validated options of the run (``view``, ``saving_mode``,
+            ``target_size``, ``pad_value``, ``normalization``, ``orientation``, ...).
+    """
+
+    options: ExtractOptions
+
+    name = "slices"
+    count_column = "NUM_SLICES"
+    total_row = "TOTAL_SLICES"
+
+    def __call__(self, case: Case) -> CaseOutput:
+        options = self.options
+        pictures = SlicePictures(
+            load_view(case.path, options),
+            options.target_size,
+            options.pad_value,
+            options.normalization,
+        )
+        folder = case_folder(options, case.name)
+        files: list[tuple[str, str | bytes]] = []
+        for index in range(len(pictures)):
+            name = PurePosixPath(slice_file_name(case.name, options.view, index))
+            files.append((str(folder / name.with_suffix(".tif")), tiff_bytes(pictures(index))))
+        return CaseOutput(count=len(pictures), files=files)

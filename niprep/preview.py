@@ -1,0 +1,180 @@
+"""Quality-control pictures: a few slices with their boxes drawn, as one PNG montage.
+
+The slices shown are training items of :class:`~niprep.data.AnnotatedSliceDataset`, so a
+box drawn here sits exactly where the CSV row of that slice puts it on the padded image.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from niprep.config import ExtractOptions
+from niprep.data import ANNOTATION_OPTIONS, AnnotatedSliceDataset, CasePair, pair_cases
+from niprep.inputs import Case
+
+PREVIEW_FOLDER = "preview"
+#: pixels between tiles, and the height of the caption strip under each tile
+GAP = 4
+CAPTION = 14
+#: a tile is enlarged by a whole factor until its longer side reaches this many pixels
+MIN_TILE = 256
+BACKGROUND = (24, 24, 24)
+#: box outline colours, picked by label value
+PALETTE = (
+    (255, 64, 64),
+    (64, 255, 64),
+    (64, 160, 255),
+    (255, 220, 0),
+    (255, 64, 255),
+    (0, 230, 230),
+    (255, 140, 0),
+    (170, 110, 255),
+)
+
+
+def spread(count: int, total: int) -> list[int]:
+    """``count`` indices of ``range(total)`` spread evenly, first and last included.
+
+    Args:
+        count: how many to pick (all when ``count >= total``).
+        total: how many there are.
+    """
+    if count >= total:
+        return list(range(total))
+    if count == 1:
+        return [(total - 1) // 2]
+    return np.linspace(0, total - 1, count).round().astype(int).tolist()
+
+
+def zoom_for(height: int, width: int) -> int:
+    """The whole factor enlarging a ``height x width`` tile (1 for images of 256+ pixels)."""
+    return max(1, MIN_TILE // max(height, width))
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    low, high = float(image.min()), float(image.max())
+    scaled = (image - low) * (255.0 / (high - low)) if high > low else np.zeros_like(image)
+    return scaled.astype(np.uint8)
+
+
+def _csv_corners(box: np.ndarray, box_mode: str) -> np.ndarray:
+    """Boxes as inclusive ``X_MIN, Y_MIN, X_MAX, Y_MAX`` whatever the dataset's box mode."""
+    if box_mode == "monai":
+        return np.stack([box[:, 1], box[:, 0], box[:, 3] - 1, box[:, 2] - 1], axis=1)
+    return box
+
+
+def draw_montage(items: Sequence[dict[str, Any]], box_mode: str = "csv") -> Image.Image:
+    """Draw items of :class:`~niprep.data.AnnotatedSliceDataset` side by side, boxes on top.
+
+    Tiles sit on a grid of ``ceil(sqrt(n))`` columns, ``GAP`` pixels apart, each showing
+    its image in grey (its own min..max), enlarged by :func:`zoom_for`, with every box
+    outlined on its border pixels and a ``case s=slice`` caption below.
+
+    Args:
+        items: the items (``image``, ``box``, ``label``, ``case``, ``slice``).
+        box_mode: the ``box_mode`` of the dataset the items come from.
+    """
+    height = max(int(item["image"].shape[-2]) for item in items)
+    width = max(int(item["image"].shape[-1]) for item in items)
+    zoom = zoom_for(height, width)
+    cell_w, cell_h = width * zoom, height * zoom + CAPTION
+    columns = math.ceil(math.sqrt(len(items)))
+    rows = math.ceil(len(items) / columns)
+    canvas = Image.new(
+        "RGB", (GAP + columns * (cell_w + GAP), GAP + rows * (cell_h + GAP)), BACKGROUND
+    )
+    pen = ImageDraw.Draw(canvas)
+    for number, item in enumerate(items):
+        left = GAP + (number % columns) * (cell_w + GAP)
+        top = GAP + (number // columns) * (cell_h + GAP)
+        grey = Image.fromarray(_grey(item["image"].numpy()[0]))
+        canvas.paste(grey.resize((grey.width * zoom, grey.height * zoom), Image.NEAREST),
+                     (left, top))
+        corners = _csv_corners(item["box"].numpy(), box_mode).astype(int).tolist()
+        for (x_min, y_min, x_max, y_max), value in zip(corners, item["label"].tolist()):
+            pen.rectangle(
+                [left + x_min * zoom, top + y_min * zoom,
+                 left + (x_max + 1) * zoom - 1, top + (y_max + 1) * zoom - 1],
+                outline=PALETTE[value % len(PALETTE)],
+            )
+        pen.text((left, top + height * zoom + 1), f"{item['case']} s={item['slice']}",
+                 fill=(220, 220, 220))
+    return canvas
+
+
+def save_preview(dataset: AnnotatedSliceDataset, path: str | os.PathLike, count: int = 8) -> Path:
+    """Write a PNG montage of ``count`` items of ``dataset``, spread evenly over it.
+
+    The choice depends only on the dataset's length, so the same dataset gives the same
+    picture. The file is written aside and moved in place.
+
+    Args:
+        dataset: where the slices and boxes come from.
+        path: the PNG file to write (its folder is created).
+        count: how many slices to show.
+
+    Raises:
+        ValueError: the dataset has no item.
+    """
+    if len(dataset) == 0:
+        raise ValueError("the dataset has no slice to preview")
+    items = [dataset[index] for index in spread(count, len(dataset))]
+    buffer = io.BytesIO()
+    draw_montage(items, dataset.options.box_mode).save(buffer, format="PNG")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.tmp")
+    staged.write_bytes(buffer.getvalue())
+    os.replace(staged, path)
+    return path
+
+
+def preview_run(
+    output_path: str | os.PathLike,
+    task_name: str,
+    images: Sequence[Case] | None,
+    labels: Sequence[Case] | None,
+    options: ExtractOptions,
+) -> Path:
+    """Write ``<output>/preview/<view>_<task>_preview.png`` for a finished run.
+
+    Up to ``options.preview`` cases are picked evenly among the pairs (sorted by case
+    name), then as many slices evenly among their slices holding a box (all their slices
+    when none does).
+
+    Args:
+        output_path: the run's output folder.
+        task_name: ``"annotations"`` or ``"slices"``.
+        images: the image cases, or ``None`` to draw the boxes over the masks.
+        labels: the mask cases, or ``None`` for images without boxes.
+        options: the run's validated options (``preview`` > 0).
+    """
+    if images is None:
+        pairs = [CasePair(case.name, case.path, case.path) for case in labels]
+    elif labels is None:
+        pairs = [CasePair(case.name, case.path, None) for case in images]
+    else:
+        pairs = pair_cases(images, labels)
+    pairs = sorted(pairs, key=lambda pair: pair.name)
+    chosen = [(pairs[n].image, pairs[n].label) for n in spread(options.preview, len(pairs))]
+    settings = {name: getattr(options, name) for name in ANNOTATION_OPTIONS}
+    settings.update(pad_value=options.pad_value, normalization=options.normalization)
+    dataset = AnnotatedSliceDataset.from_pairs(
+        chosen, options.view, options.target_size, include_empty=False, **settings
+    )
+    if len(dataset) == 0:
+        dataset = AnnotatedSliceDataset.from_pairs(
+            chosen, options.view, options.target_size, **settings
+        )
+    target = Path(output_path, PREVIEW_FOLDER, f"{options.view}_{task_name}_preview.png")
+    return save_preview(dataset, target, options.preview)
+

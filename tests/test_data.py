@@ -1,0 +1,275 @@
+"""niprep.data.AnnotatedSliceDataset: every item is the CSV rows of its slice (SPEC 11)."""
+
+from __future__ import annotations
+
+import csv
+import pickle
+import tempfile
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from conftest import worked_example_volume, write_nifti
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.utils.data import DataLoader
+
+from niprep import extract_annotations_dataset
+from niprep.data import AnnotatedSliceDataset, collate_slices
+
+VIEWS = ("axial", "coronal", "sagittal")
+TARGET = (16, 17)
+#: a stored orientation that is not RAS: axes permuted and flipped
+TILTED = np.array([[0, 0, -2.0, 0], [1.0, 0, 0, 0], [0, -1.5, 0, 0], [0, 0, 0, 1]])
+
+
+def make_cases(root: Path) -> tuple[Path, Path]:
+    """Three paired cases: ``images/<case>.nii.gz`` and ``labels/<case>_bbox.nii.gz``.
+
+    ``a``: the SPEC section 7 mask; ``b``: four values, value 4 in two pieces, stored
+    tilted; ``c``: no annotation. Images are int16 noise of the same shapes.
+    """
+    rng = np.random.default_rng(7)
+    b = np.zeros((9, 7, 6), dtype=np.int16)
+    b[1:4, 2:5, 0:3] = 1
+    b[5:8, 0:2, 1:6] = 2
+    b[2, 5:7, 4] = 3
+    b[7:9, 5:7, 0:2] = 4
+    b[0, 0, 5] = 4
+    masks = {
+        "a": (worked_example_volume(), None),
+        "b": (b, TILTED),
+        "c": (np.zeros((5, 6, 4), dtype=np.uint8), None),
+    }
+    for name, (mask, affine) in masks.items():
+        write_nifti(root / "labels" / f"{name}_bbox.nii.gz", mask, affine)
+        image = rng.integers(-1000, 2000, size=mask.shape).astype(np.int16)
+        write_nifti(root / "images" / f"{name}.nii.gz", image, affine)
+    return root / "images", root / "labels"
+
+
+def view_slice(path: Path, view: str, index: int, orientation: str | None = None) -> np.ndarray:
+    """Slice ``index`` of a volume as SPEC section 3 takes it, straight from nibabel."""
+    image = nib.load(path)
+    if orientation == "RAS":
+        image = nib.as_closest_canonical(image)
+    volume = np.asanyarray(image.dataobj)
+    if view == "axial":
+        return volume[:, :, index]
+    return volume[:, index, :] if view == "coronal" else volume[index, :, :]
+
+
+def padded(picture: np.ndarray, size: tuple[int, int], fill: float = 0.0) -> np.ndarray:
+    """``picture`` placed as SPEC section 4 says: symmetric, odd pixel bottom/right."""
+    out = np.full(size, fill, dtype=np.float32)
+    row, col = (size[0] - picture.shape[0]) // 2, (size[1] - picture.shape[1]) // 2
+    out[row : row + picture.shape[0], col : col + picture.shape[1]] = picture
+    return out
+
+
+def csv_rows(folder: Path, case: str, view: str, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """The box rows and labels of one slice's CSV (none when there is no file)."""
+    path = folder / case / view / f"{case}_{view}_{index:03d}.csv"
+    if not path.exists():
+        return np.zeros((0, 4), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    boxes = [[float(row[c]) for c in ("X_MIN", "Y_MIN", "X_MAX", "Y_MAX")] for row in rows]
+    return (np.array(boxes, dtype=np.float32).reshape(-1, 4),
+            np.array([int(row["LABEL"]) for row in rows], dtype=np.int64))
+
+
+def num_slices(path: Path, view: str, orientation: str | None = None) -> int:
+    image = nib.load(path)
+    if orientation == "RAS":
+        image = nib.as_closest_canonical(image)
+    return image.shape[{"axial": 2, "coronal": 1, "sagittal": 0}[view]]
+
+
+@pytest.fixture
+def cases(tmp_path: Path) -> tuple[Path, Path]:
+    return make_cases(tmp_path / "data")
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"box_scope": "slice"}, {"instances": "components", "connectivity": 6},
+     {"orientation": "RAS"}],
+)
+def test_every_item_is_its_csv_rows_on_its_padded_slice(cases, tmp_path, view, options):
+    images, labels = cases
+    out = tmp_path / "csv"
+    extract_annotations_dataset(labels, out, view=view, extraction_mode="slice", data_mode="box",
+                                target_size=TARGET, include_label=True, progress=False, **options)
+    dataset = AnnotatedSliceDataset(images, labels, view=view, target_size=TARGET, **options)
+    orientation = options.get("orientation")
+    expected = [(case, s) for case in "abc"
+                for s in range(num_slices(images / f"{case}.nii.gz", view, orientation))]
+    assert [(dataset[n]["case"], dataset[n]["slice"]) for n in range(len(dataset))] == expected
+    boxes_seen = 0
+    for n in range(len(dataset)):
+        item = dataset[n]
+        case, s = item["case"], item["slice"]
+        boxes, values = csv_rows(out, case, view, s)
+        assert item["box"].dtype == torch.float32 and item["label"].dtype == torch.int64
+        np.testing.assert_array_equal(item["box"].numpy(), boxes)
+        np.testing.assert_array_equal(item["label"].numpy(), values)
+        picture = view_slice(images / f"{case}.nii.gz", view, s, orientation)
+        assert item["image"].dtype == torch.float32
+        np.testing.assert_array_equal(item["image"].numpy(), padded(picture, TARGET)[None])
+        boxes_seen += len(boxes)
+    assert boxes_seen > 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), view=st.sampled_from(VIEWS),
+       scope=st.sampled_from(["volume", "slice"]), extra=st.integers(0, 3))
+def test_random_masks_give_the_csv_rows(seed, view, scope, extra):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(1, 7, size=3))
+    mask = (rng.random(shape) < 0.3) * rng.integers(1, 5, size=shape)
+    target = (max(shape) + extra, max(shape) + 3 - extra)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        write_nifti(root / "labels" / "m_bbox.nii.gz", mask.astype(np.uint8))
+        write_nifti(root / "images" / "m.nii.gz", mask.astype(np.float32) * 2.5)
+        extract_annotations_dataset(root / "labels", root / "csv", view=view, data_mode="box",
+                                    target_size=target, box_scope=scope, include_label=True,
+                                    progress=False)
+        dataset = AnnotatedSliceDataset(root / "images", root / "labels", view=view,
+                                        target_size=target, box_scope=scope)
+        for n in range(len(dataset)):
+            item = dataset[n]
+            boxes, values = csv_rows(root / "csv", "m", view, item["slice"])
+            np.testing.assert_array_equal(item["box"].numpy(), boxes)
+            np.testing.assert_array_equal(item["label"].numpy(), values)
+            picture = view_slice(root / "images" / "m.nii.gz", view, item["slice"])
+            np.testing.assert_array_equal(item["image"][0].numpy(), padded(picture, target))
+
+
+def test_include_empty_false_keeps_the_slices_with_a_csv(cases, tmp_path):
+    images, labels = cases
+    out = tmp_path / "csv"
+    extract_annotations_dataset(labels, out, view="coronal", data_mode="box", box_scope="slice",
+                                target_size=TARGET, include_label=True, progress=False)
+    dataset = AnnotatedSliceDataset(images, labels, view="coronal", target_size=TARGET,
+                                    box_scope="slice", include_empty=False)
+    written = sorted(p.stem for p in out.rglob("*.csv"))
+    items = [dataset[n] for n in range(len(dataset))]
+    assert sorted(f"{i['case']}_coronal_{i['slice']:03d}" for i in items) == written
+    for item in items:
+        boxes, _ = csv_rows(out, item["case"], "coronal", item["slice"])
+        np.testing.assert_array_equal(item["box"].numpy(), boxes)
+        assert len(boxes) > 0
+
+
+def test_monai_box_mode_is_array_order_with_exclusive_max(worked_example, tmp_path):
+    write_nifti(tmp_path / "images" / "case_001.nii.gz", worked_example_volume())
+    dataset = AnnotatedSliceDataset(tmp_path / "images", worked_example, target_size=(16, 16),
+                                    box_mode="monai", include_empty=False)
+    # SPEC 7: axial slice 1 has X 6..10, Y 5..7 once padded (offsets row 3, col 2)
+    assert dataset[0]["slice"] == 1
+    assert dataset[0]["box"].tolist() == [[5.0, 6.0, 8.0, 11.0]]
+    image = dataset[0]["image"][0]
+    assert bool((image[5:8, 6:11] == 3).all()) and float(image[5:8, 6:11].sum()) == 3 * 15
+
+
+def test_min_max_normalization_and_pad_value(cases):
+    images, labels = cases
+    dataset = AnnotatedSliceDataset(images, labels, view="sagittal", target_size=TARGET,
+                                    normalization="min-max", pad_value=-1.0)
+    volume = np.asanyarray(nib.load(images / "a.nii.gz").dataobj).astype(np.float64)
+    low, high = volume.min(), volume.max()
+    for n in range(3):
+        item = dataset[n]
+        assert item["case"] == "a"
+        expected = padded((volume[item["slice"]] - low) / (high - low), TARGET, fill=-1.0)
+        np.testing.assert_allclose(item["image"][0].numpy(), expected, rtol=0, atol=1e-6)
+
+
+def test_unpaired_files_are_reported_once_and_left_out(cases):
+    images, labels = cases
+    write_nifti(images / "lonely.nii.gz", np.zeros((2, 2, 2), dtype=np.int16))
+    (labels / "c_bbox.nii.gz").unlink()
+    with pytest.warns(UserWarning) as record:
+        dataset = AnnotatedSliceDataset(images, labels)
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert "2 file(s)" in message and "'c.nii.gz'" in message and "'lonely.nii.gz'" in message
+    assert sorted({dataset[n]["case"] for n in range(len(dataset))}) == ["a", "b"]
+
+
+def test_from_pairs_in_given_order_and_a_missing_label_gives_no_box(cases):
+    images, labels = cases
+    dataset = AnnotatedSliceDataset.from_pairs(
+        [(images / "b.nii.gz", labels / "b_bbox.nii.gz"), (images / "a.nii.gz", None)],
+        view="axial",
+    )
+    cases_seen = [dataset[n]["case"] for n in range(len(dataset))]
+    assert cases_seen == ["b"] * 6 + ["a"] * 8
+    assert all(dataset[n]["box"].shape == (0, 4) for n in range(6, 14))
+    assert any(len(dataset[n]["box"]) for n in range(6))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"box_mode": "xyxy"}, "box_mode='xyxy' is not valid; choose one of 'csv', 'monai'"),
+        ({"data_mode": "box"}, "AnnotatedSliceDataset takes no option 'data_mode'"),
+        ({"cache_size": 0}, "cache_size=0 is not valid"),
+        ({"target_size": (8, 8)}, "case 'a' (a.nii.gz / a_bbox.nii.gz): target_size (8, 8)"),
+    ],
+)
+def test_bad_options_fail_on_construction(cases, options, message):
+    images, labels = cases
+    with pytest.raises(ValueError) as error:
+        AnnotatedSliceDataset(images, labels, **options)
+    assert message in str(error.value)
+
+
+def test_image_and_label_of_different_shapes_fail_naming_the_case(cases):
+    images, labels = cases
+    write_nifti(images / "b.nii.gz", np.zeros((9, 7, 5), dtype=np.int16), TILTED)
+    with pytest.raises(ValueError, match=r"case 'b' \(b.nii.gz / b_bbox.nii.gz\): image and "
+                                         r"label differ .* view: \(7, 5, 9\) and \(7, 6, 9\)"):
+        AnnotatedSliceDataset(images, labels, orientation="RAS")
+
+
+def test_reading_in_order_decodes_each_case_once_and_pickles_without_volumes(cases):
+    images, labels = cases
+    dataset = AnnotatedSliceDataset(images, labels, view="axial", target_size=TARGET)
+    for n in range(len(dataset)):
+        dataset[n]
+    info = dataset.cache_info()
+    assert (info.hits, info.misses, info.size) == (len(dataset) - 3, 3, 2)
+    copy = pickle.loads(pickle.dumps(dataset))
+    assert copy.cache_info().size == 0
+    assert torch.equal(copy[len(copy) - 1]["image"], dataset[-1]["image"])
+
+
+def test_dataloader_with_two_workers_yields_every_item_once_per_epoch(cases):
+    images, labels = cases
+    dataset = AnnotatedSliceDataset(images, labels, view="coronal", target_size=TARGET)
+    direct = {(dataset[n]["case"], dataset[n]["slice"]): dataset[n] for n in range(len(dataset))}
+    loader = DataLoader(dataset, batch_size=3, shuffle=True, num_workers=2,
+                        collate_fn=collate_slices, generator=torch.Generator().manual_seed(0))
+    for _ in range(2):
+        seen = []
+        for batch in loader:
+            assert batch["image"].shape[1:] == (1, *TARGET)
+            for b, (case, s) in enumerate(zip(batch["case"], batch["slice"].tolist())):
+                seen.append((case, s))
+                assert torch.equal(batch["image"][b], direct[case, s]["image"])
+                assert torch.equal(batch["box"][b], direct[case, s]["box"])
+                assert torch.equal(batch["label"][b], direct[case, s]["label"])
+        assert sorted(seen) == sorted(direct)
+
+
+def test_collate_refuses_images_of_different_sizes(cases):
+    images, labels = cases
+    dataset = AnnotatedSliceDataset(images, labels)
+    with pytest.raises(ValueError, match="give the dataset a target_size"):
+        collate_slices([dataset[0], dataset[len(dataset) - 1]])
