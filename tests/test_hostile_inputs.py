@@ -348,7 +348,7 @@ def test_bomb_is_refused_from_the_header_fast_and_without_memory(tmp_path, heade
         f"too large: the header declares {voxels} voxels {header.get_data_shape()}, more than "
         f"max_voxels={DEFAULT_MAX_VOXELS}",
     ),)
-    assert elapsed < 0.5
+    assert elapsed < 1.0  # "refused within a second"; it takes about 0.04 s
     assert peak < 32 * 2**20
 
 
