@@ -19,7 +19,7 @@ venv: $(BIN)/.installed
 
 demo: venv
 	$(BIN)/niprep nii_folder=examples/sample_masks output_path=demo_output data_mode=box \
-		save_stats=true progress=false
+		save_stats=true preview=4
 
 test: venv
 	$(BIN)/ruff check .
