@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from niprep.config import EXTRACTION_MODES, ExtractOptions, check_choice
 from niprep.image_slices import SliceImageTask
-from niprep.inputs import Case, case_for, find_cases
+from niprep.inputs import case_for, find_cases
 from niprep.preview import preview_run
 from niprep.runner import RunSummary, run
 from niprep.tasks import AnnotationTask
@@ -60,13 +60,33 @@ def _refuse(settings: ExtractOptions, names: Sequence[str], function: str) -> No
             raise ValueError(f"{name}={value!r} does not apply to {function}; leave it out")
 
 
-def _preview_cases(folder: str | None, settings: ExtractOptions) -> list[Case] | None:
-    return None if folder is None else find_cases(folder, settings.strip_suffix)
+def _run_folder(
+    task: AnnotationTask | SliceImageTask,
+    nii_folder: str | os.PathLike,
+    output_path: str | os.PathLike,
+    partners: str | None,
+    cases_are_images: bool,
+) -> RunSummary:
+    """Run ``task`` over the cases of ``nii_folder``, then draw the preview if asked.
 
-
-def _done(cases: Sequence[Case], summary: RunSummary) -> list[Case]:
+    Args:
+        task: the task, holding the validated options.
+        nii_folder: the input folder.
+        output_path: the output folder.
+        partners: the folder of the volumes the preview pairs with the cases (masks for
+            image cases, images for mask cases), or ``None``.
+        cases_are_images: whether the cases are the images of the preview.
+    """
+    settings = task.options
+    cases = find_cases(nii_folder, settings.strip_suffix)
+    paired = None if partners is None else find_cases(partners, settings.strip_suffix)
+    summary = run(task, cases, output_path)
     failed = {filename for filename, _ in summary.failures}
-    return [case for case in cases if case.name is not None and case.filename not in failed]
+    done = [case for case in cases if case.name is not None and case.filename not in failed]
+    if settings.preview and done:
+        images, masks = (done, paired) if cases_are_images else (paired, done)
+        preview_run(output_path, task.name, images, masks, settings)
+    return summary
 
 
 @_options_in_signature(*_NOT_FOR_DATASET)
@@ -121,13 +141,8 @@ def extract_annotations_dataset(
         )
     )
     _refuse(settings, _NOT_FOR_DATASET, "extract_annotations_dataset")
-    cases = find_cases(nii_folder, settings.strip_suffix)
-    images = _preview_cases(settings.preview_images, settings)
-    summary = run(AnnotationTask(settings), cases, output_path)
-    done = _done(cases, summary)
-    if settings.preview and done:
-        preview_run(output_path, AnnotationTask.name, images, done, settings)
-    return summary
+    return _run_folder(AnnotationTask(settings), nii_folder, output_path,
+                       partners=settings.preview_images, cases_are_images=False)
 
 
 @_options_in_signature(*_NOT_FOR_CASE, "extraction_mode")  # its saving_mode says it
@@ -236,10 +251,5 @@ def extract_slices_dataset(
         )
     )
     _refuse(settings, _NOT_FOR_SLICES, "extract_slices_dataset")
-    cases = find_cases(nii_folder, settings.strip_suffix)
-    masks = _preview_cases(settings.preview_masks, settings)
-    summary = run(SliceImageTask(settings), cases, output_path)
-    done = _done(cases, summary)
-    if settings.preview and done:
-        preview_run(output_path, SliceImageTask.name, done, masks, settings)
-    return summary
+    return _run_folder(SliceImageTask(settings), nii_folder, output_path,
+                       partners=settings.preview_masks, cases_are_images=True)
