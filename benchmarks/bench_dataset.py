@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from niprep.data import AnnotatedSliceDataset
+from niprep.sampling import CaseGroupedSampler
 from niprep.transforms import LoadNifti
 
 DEFAULT_CACHE = Path("/tmp/niprep-bench/dataset")
@@ -94,17 +95,25 @@ def measure_in_order(folder: Path, shape: tuple[int, int, int], repeats: int) ->
 
 def measure_shuffled(folder: Path, shape: tuple[int, int, int], cases: int) -> None:
     pairs = [make_case(folder, f"ct_{n:03d}", shape, seed=n) for n in range(cases)]
-    dataset = AnnotatedSliceDataset.from_pairs(pairs, cache_size=2)
-    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0)).tolist()
-    start = time.perf_counter()
-    for index in order:
-        dataset[index]
-    elapsed = time.perf_counter() - start
-    info = dataset.cache_info()
     print(f"shuffled, {cases} cases of {shape}, cache of 2 volumes, num_workers=0:")
-    print(f"  {len(order)} items in {elapsed:.2f} s: {len(order) / elapsed:.0f} slices/s; "
-          f"cache hits {info.hits}, misses {info.misses} "
-          f"({info.hits / (info.hits + info.misses):.0%} hits)")
+    for name, order_of in (
+        ("fully random", lambda d: torch.randperm(len(d), generator=seeded()).tolist()),
+        ("CaseGroupedSampler", lambda d: list(CaseGroupedSampler(d, generator=seeded()))),
+    ):
+        dataset = AnnotatedSliceDataset.from_pairs(pairs, cache_size=2)
+        order = order_of(dataset)
+        start = time.perf_counter()
+        for index in order:
+            dataset[index]
+        elapsed = time.perf_counter() - start
+        info = dataset.cache_info()
+        print(f"  {name}: {len(order)} items in {elapsed:.2f} s: "
+              f"{len(order) / elapsed:.0f} slices/s; cache hits {info.hits}, misses "
+              f"{info.misses} ({info.hits / (info.hits + info.misses):.0%} hits)")
+
+
+def seeded() -> torch.Generator:
+    return torch.Generator().manual_seed(0)
 
 
 def main() -> None:

@@ -279,6 +279,11 @@ class AnnotatedSliceDataset(Dataset):
     def __len__(self) -> int:
         return len(self._slices)
 
+    @property
+    def item_cases(self) -> np.ndarray:
+        """The case number (index into ``pairs``) of every item, in item order."""
+        return self._cases
+
     def __getitem__(self, index: int) -> dict[str, Any]:
         index = range(len(self))[index]
         number, s = int(self._cases[index]), int(self._slices[index])

@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader
 
 from niprep import extract_annotations_dataset
 from niprep.data import AnnotatedSliceDataset, collate_slices
+from niprep.sampling import CaseGroupedSampler
 
 VIEWS = ("axial", "coronal", "sagittal")
 TARGET = (16, 17)
@@ -273,3 +274,22 @@ def test_collate_refuses_images_of_different_sizes(cases):
     dataset = AnnotatedSliceDataset(images, labels)
     with pytest.raises(ValueError, match="give the dataset a target_size"):
         collate_slices([dataset[0], dataset[len(dataset) - 1]])
+
+
+def test_case_grouped_sampler_keeps_cases_together_and_decodes_each_once(cases):
+    images, labels = cases
+    dataset = AnnotatedSliceDataset(images, labels, view="axial", target_size=TARGET,
+                                    cache_size=1)
+    sampler = CaseGroupedSampler(dataset, generator=torch.Generator().manual_seed(3))
+    order = list(sampler)
+    assert sorted(order) == list(range(len(dataset))) and len(sampler) == len(dataset)
+    runs = [dataset.item_cases[i] for i in order]
+    changes = sum(a != b for a, b in zip(runs, runs[1:]))
+    assert changes == len(set(runs)) - 1  # each case's items come in one run
+    assert order != sorted(order)  # shuffled within cases
+    assert order == list(CaseGroupedSampler(dataset,
+                                            generator=torch.Generator().manual_seed(3)))
+    for index in order:
+        dataset[index]
+    assert dataset.cache_info().misses == len(set(runs))
+    assert list(CaseGroupedSampler(dataset, shuffle=False)) == list(range(len(dataset)))
