@@ -2,8 +2,10 @@
 
 Every backend maps a picklable function over items and yields ``(index, result)`` as the
 results arrive, in any order; the runner puts them back in case order, so the output is
-the same bytes whatever the backend. Workers must see the input and output folders at
-the same paths as the process that starts the run (a shared file system on a cluster).
+the same bytes whatever the backend. A worker that dies (killed, out of memory) yields
+the exception that says so as that item's result, so that it costs its items only.
+Workers must see the input and output folders at the same paths as the process that
+starts the run (a shared file system on a cluster).
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ def choose_backend(backend: str, workers: int, dask_address: str | None) -> str:
             f"not backend={backend!r}"
         )
     return backend
+
+
+def _outcome(future: Any) -> Any:
+    """A finished future's result, or the exception that ended its worker."""
+    try:
+        return future.result()
+    except Exception as error:  # BrokenProcessPool, KilledWorker, ...
+        return error
 
 
 class SerialBackend:
@@ -101,7 +111,7 @@ class ProcessBackend:
     ) -> Iterator[tuple[int, Any]]:
         futures = {self._pool.submit(function, item): index for index, item in enumerate(items)}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            yield futures[future], _outcome(future)
 
 
 class DaskBackend:
@@ -156,7 +166,7 @@ class DaskBackend:
         futures = self._client.map(function, list(items), pure=False)
         index = {future.key: position for position, future in enumerate(futures)}
         for future in completed(futures):
-            yield index[future.key], future.result()
+            yield index[future.key], _outcome(future)
 
 
 def open_backend(

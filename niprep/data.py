@@ -151,7 +151,9 @@ class AnnotatedSliceDataset(Dataset):
 
     * ``image``: float32 ``[1, H, W]``, the slice padded to ``target_size`` with
       ``pad_value`` at the offset of SPEC section 4, ``normalization="min-max"`` mapping the
-      volume's range to 0..1 (``pad_value`` is then in those units);
+      volume's range to 0..1 (``pad_value`` is then in those units); its memory follows
+      the volume's (an axial slice of a NIfTI volume is a transposed, Fortran-ordered
+      tensor, which ``collate_slices`` stacks into a contiguous batch);
     * ``box``: float32 ``[N, 4]``, the ``X_MIN, Y_MIN, X_MAX, Y_MAX`` rows
       ``extract_annotations`` writes for the slice (``[0, 4]`` when none); with
       ``box_mode="monai"`` the same boxes as MONAI detection takes them: ``row_min,

@@ -188,6 +188,9 @@ def _process(
         work = partial(stage_case, task, str(scratch))
         for position, staged in backend.imap_unordered(work, [cases[i] for i in todo]):
             index = todo[position]
+            if isinstance(staged, Exception):  # the worker died, not the case's own error
+                reason = f"the worker processing it stopped: {describe_error(staged)}"
+                staged = StagedCase(cases[index].filename, error=reason)
             result = _commit(staged, cases[index], task, fingerprint, tree, manifest)
             if result.error is not None:
                 failed += 1

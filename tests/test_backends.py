@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 from distributed import LocalCluster
 from test_runner import clean_run, make_masks
 
-from niprep.backends import choose_backend
+from niprep.backends import ProcessBackend, choose_backend
 
 OPTIONS = dict(data_mode="radius", write_empty=True, save_stats=True, include_label=True)
 
@@ -53,3 +55,9 @@ def test_a_dask_address_needs_the_dask_backend(masks: Path, tmp_path: Path) -> N
     with pytest.raises(ValueError, match="dask_address='tcp://h:1' needs backend='dask'"):
         clean_run(masks, tmp_path / "out", backend="process", dask_address="tcp://h:1")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_worker_that_dies_costs_its_item_not_the_run() -> None:
+    with ProcessBackend(1) as backend:
+        outcomes = dict(backend.imap_unordered(os._exit, [3]))
+    assert isinstance(outcomes[0], BrokenProcessPool)
