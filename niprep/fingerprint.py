@@ -15,8 +15,10 @@ from typing import Any
 
 import niprep
 
-# Options that change how a run goes, never the bytes of a case's files.
-RUN_OPTIONS = ("workers", "backend", "dask_address", "resume", "progress", "save_stats")
+# Options that change how a run goes, or what is drawn after it, never the bytes of a
+# case's files (the training-sample options do not reach the runner's tasks at all).
+RUN_OPTIONS = ("workers", "backend", "dask_address", "resume", "progress", "save_stats",
+               "preview", "preview_images", "preview_masks", "include_empty", "box_mode")
 # A file modified this shortly before it was stat-ed may change again within the same
 # timestamp tick (coarse file-system clocks), so its size and times alone prove nothing.
 RACY_WINDOW_NS = 2_000_000_000

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from PIL import Image, ImageDraw
 from niprep.config import ExtractOptions
 from niprep.data import ANNOTATION_OPTIONS, AnnotatedSliceDataset, CasePair, pair_cases
 from niprep.inputs import Case
+from niprep.output_tree import STATE_DIR, OutputTree
 
 PREVIEW_FOLDER = "preview"
 #: pixels between tiles, and the height of the caption strip under each tile
@@ -125,17 +127,36 @@ def save_preview(dataset: AnnotatedSliceDataset, path: str | os.PathLike, count:
     Raises:
         ValueError: the dataset has no item.
     """
+    png = montage_png(dataset, count)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.tmp")
+    staged.write_bytes(png)
+    os.replace(staged, path)
+    return path
+
+
+def montage_png(dataset: AnnotatedSliceDataset, count: int = 8) -> bytes:
+    """The PNG bytes of :func:`save_preview`'s montage.
+
+    Args:
+        dataset: where the slices and boxes come from.
+        count: how many slices to show.
+
+    Raises:
+        ValueError: the dataset has no item.
+    """
     if len(dataset) == 0:
         raise ValueError("the dataset has no slice to preview")
     items = [dataset[index] for index in spread(count, len(dataset))]
     buffer = io.BytesIO()
     draw_montage(items, dataset.options.box_mode).save(buffer, format="PNG")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.tmp")
-    staged.write_bytes(buffer.getvalue())
-    os.replace(staged, path)
-    return path
+    return buffer.getvalue()
+
+
+def preview_file(view: str, task_name: str) -> str:
+    """Where a run's preview goes, relative to its output folder."""
+    return f"{PREVIEW_FOLDER}/{view}_{task_name}_preview.png"
 
 
 def preview_run(
@@ -175,6 +196,13 @@ def preview_run(
         dataset = AnnotatedSliceDataset.from_pairs(
             chosen, options.view, options.target_size, **settings
         )
-    target = Path(output_path, PREVIEW_FOLDER, f"{options.view}_{task_name}_preview.png")
-    return save_preview(dataset, target, options.preview)
+    relative = preview_file(options.view, task_name)
+    output = Path(output_path)
+    with tempfile.NamedTemporaryFile(dir=output / STATE_DIR, suffix=".png", delete=False) as staged:
+        staged.write(montage_png(dataset, options.preview))
+    try:
+        OutputTree(output).place(staged.name, relative)  # never through a link
+    finally:
+        Path(staged.name).unlink(missing_ok=True)
+    return output / relative
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import Any, TypeVar
 
 from niprep.config import EXTRACTION_MODES, ExtractOptions, check_choice
 from niprep.image_slices import SliceImageTask
 from niprep.inputs import case_for, find_cases
-from niprep.preview import preview_run
+from niprep.output_tree import OutputTree
+from niprep.preview import preview_file, preview_run
 from niprep.runner import RunSummary, run
+from niprep.staging import describe_error
 from niprep.tasks import AnnotationTask
 
 #: options of the training samples only (niprep.data), refused by the functions below
@@ -85,7 +89,12 @@ def _run_folder(
     done = [case for case in cases if case.name is not None and case.filename not in failed]
     if settings.preview and done:
         images, masks = (done, paired) if cases_are_images else (paired, done)
-        preview_run(output_path, task.name, images, masks, settings)
+        try:
+            preview_run(output_path, task.name, images, masks, settings)
+        except Exception as error:  # the cases are written: a preview must not undo that
+            print(f"niprep: preview not drawn: {describe_error(error)}", file=sys.stderr)
+    else:  # like the stats file: a preview of an earlier run would no longer be this one's
+        OutputTree(Path(output_path)).remove([preview_file(settings.view, task.name)])
     return summary
 
 

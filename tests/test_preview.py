@@ -112,3 +112,26 @@ def test_preview_folders_are_checked_before_anything_is_written(pair, tmp_path):
         extract_annotations_dataset(mask.parent, tmp_path / "out", preview=2,
                                     preview_masks=mask.parent)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_linked_preview_folder_is_not_written_through(pair, tmp_path, capfd):
+    masks = pair[1].parent
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "preview").symlink_to(elsewhere)
+    summary = extract_annotations_dataset(masks, out, preview=2, progress=False)
+    assert summary.done == 1 and list(elsewhere.iterdir()) == []
+    assert "niprep: preview not drawn: " in capfd.readouterr().err
+
+
+def test_a_preview_that_cannot_pair_warns_and_keeps_the_run(pair, tmp_path, capfd):
+    masks = pair[1].parent
+    strangers = tmp_path / "strangers"
+    write_nifti(strangers / "other.nii.gz", np.zeros((4, 4, 4), np.int16))
+    summary = extract_annotations_dataset(masks, tmp_path / "out", data_mode="box",
+                                          preview=2, preview_images=strangers, progress=False)
+    assert summary.done == 1 and int(summary) == 2
+    assert list((tmp_path / "out").rglob("*.csv"))
+    assert capfd.readouterr().err.count("niprep: preview not drawn: ") == 1

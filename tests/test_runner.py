@@ -93,7 +93,7 @@ def test_resume_skips_exactly_the_unchanged_cases(masks: Path, tmp_path: Path) -
     written = {path: path.stat().st_mtime_ns for path in out.rglob("*.csv")}
 
     again = extract_annotations_dataset(masks, out, **QUIET, save_stats=True, resume=True,
-                                        workers=3)  # workers does not change the files
+                                        workers=3, preview=2)  # neither changes the files
     assert (again.done, again.skipped, again.files_written) == (0, 4, 0)
     assert int(again) == int(first)
     stats = out / "axial_annotations_stats.csv"
