@@ -9,17 +9,22 @@ from niprep.extents import scan_extents
 
 
 def _as_nonnegative_codes(array: np.ndarray) -> np.ndarray:
-    """Return an unsigned array with 0 for background and a distinct code per value."""
+    """Return an unsigned array with 0 for background and a distinct code per value.
+
+    Unsigned and boolean masks are used as they are; signed ones cost one copy (negative
+    values cleared, the bits read as unsigned); real-valued ones are coded in ascending
+    order of value.
+    """
     if array.dtype.kind == "u":
         return array
     if array.dtype.kind == "b":
         return array.view(np.uint8)
-    values = scan_extents(array).values
-    if array.dtype.kind == "i" and values.size and values.max() < np.iinfo(np.int32).max:
-        return np.maximum(array, 0).astype(np.uint32, copy=False)
-    ordered = np.sort(values)
-    codes = np.searchsorted(ordered, array).astype(np.uint32) + 1
-    codes[~(array > 0)] = 0
+    if array.dtype.kind == "i":
+        return np.maximum(array, 0).view(f"u{array.dtype.itemsize}")
+    ordered = np.sort(scan_extents(array).values)
+    codes = np.zeros(array.shape, dtype=np.uint32)
+    foreground = array > 0
+    codes[foreground] = np.searchsorted(ordered, array[foreground]) + 1
     return codes
 
 

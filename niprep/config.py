@@ -7,7 +7,6 @@ file is read or written.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import numbers
 import os
@@ -227,7 +226,3 @@ class ExtractOptions:
                 f"unknown option {unknown[0]!r}; the options are {_choices(sorted(known))}"
             )
         return cls(**values)
-
-    def replace(self, **changes: Any) -> ExtractOptions:
-        """Return a copy with some options changed (validated again)."""
-        return dataclasses.replace(self, **changes)

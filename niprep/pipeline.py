@@ -39,7 +39,8 @@ def build(options: ExtractOptions, key: str = LABEL_KEY) -> Compose:
                 connectivity=options.connectivity,
                 min_voxels=options.min_voxels,
                 min_volume_mm3=options.min_volume_mm3,
-                box_scope=options.box_scope,
+                # per-slice boxes are written in slice mode only
+                box_scope=options.box_scope if options.extraction_mode == "slice" else "volume",
             ),
             PadOffsetd(f"{key}_boxes", target_size=options.target_size),
         ]

@@ -47,7 +47,7 @@ MANIFEST_FILE = "manifest.jsonl"
 LOCK_FILE = "lock"
 SCRATCH_DIR = "staging"
 
-__all__ = ["CaseResult", "RunSummary", "Task", "describe_error", "run"]
+__all__ = ["CaseResult", "RunSummary", "Task", "run"]
 
 
 class Task(Protocol):

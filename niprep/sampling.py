@@ -45,8 +45,9 @@ class CaseGroupedSampler(Sampler[int]):
         return torch.randperm(size, generator=self.generator).numpy()
 
     def __iter__(self) -> Iterator[int]:
-        cases, starts = np.unique(self.item_cases, return_index=True)
-        groups = [np.flatnonzero(self.item_cases == case) for case in cases[np.argsort(starts)]]
+        # a case's items are contiguous in the dataset: split where the case changes
+        groups = np.split(np.arange(len(self.item_cases)),
+                          np.flatnonzero(np.diff(self.item_cases)) + 1)
         for group in self._permutation(len(groups)):
             items = groups[group]
             yield from items[self._permutation(len(items))].tolist()

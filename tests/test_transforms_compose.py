@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nibabel as nib
@@ -164,3 +165,18 @@ def test_mask_to_boxes_and_pad_offset_on_plain_arrays():
     assert moved.slice_lo[5, 1].tolist() == [9, 2]
     with pytest.raises(ValueError, match=r"\(8, 16\).*\(10, 12\)"):
         PadOffset((8, 16))(table)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: MaskToBoxes(instances="component"), "instances='component' is not valid"),
+        (lambda: MaskToBoxes(box_scope="slices"), "box_scope='slices' is not valid"),
+        (lambda: MaskToBoxes(connectivity=8), "connectivity=8 is not valid"),
+        (lambda: PadOffset([16]), "target_size=[16] is not valid"),
+        (lambda: Orient("RAX"), "orientation='RAX' is not valid"),
+    ],
+)
+def test_transforms_check_their_arguments_as_the_options_do(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()

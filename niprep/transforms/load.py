@@ -63,7 +63,10 @@ class LoadNifti(Transform):
             raise ValueError(_read_failure(error, path)) from None
         if array.ndim == 4:
             array = array[..., 0]
-        if array.dtype.kind == "f":
+        # min and max see any NaN or inf without allocating a mask the size of the volume
+        if array.dtype.kind == "f" and array.size and not (
+            np.isfinite(array.min()) and np.isfinite(array.max())
+        ):
             non_finite = array.size - np.count_nonzero(np.isfinite(array))
             if non_finite:
                 raise ValueError(

@@ -11,6 +11,7 @@ from monai.transforms import MapTransform, Transform
 
 from niprep.annotations import Annotations
 from niprep.components import connected_components
+from niprep.config import ExtractOptions
 from niprep.extents import Extents, scan_extents
 
 
@@ -41,6 +42,9 @@ class MaskToBoxes(Transform):
         min_volume_mm3: float = 0.0,
         box_scope: str = "volume",
     ) -> None:
+        # the same checks, and messages, as the options of a run
+        ExtractOptions(instances=instances, connectivity=connectivity, min_voxels=min_voxels,
+                       min_volume_mm3=min_volume_mm3, box_scope=box_scope)
         self.instances = instances
         self.connectivity = connectivity
         self.min_voxels = min_voxels

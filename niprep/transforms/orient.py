@@ -10,6 +10,8 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
 from nibabel import orientations
 
+from niprep.config import normalize_orientation
+
 
 class Orient(Transform):
     """Flip and permute a volume so that its axes point along ``axcodes``.
@@ -24,7 +26,7 @@ class Orient(Transform):
     backend = ["numpy"]
 
     def __init__(self, axcodes: str | None) -> None:
-        self.axcodes = axcodes
+        self.axcodes = normalize_orientation(axcodes)
 
     def __call__(self, array: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the reoriented ``(array, affine)``."""
