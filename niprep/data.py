@@ -26,6 +26,7 @@ from niprep.image_slices import SlicePictures, load_view
 from niprep.inputs import Case, case_for, find_cases
 from niprep.pipeline import annotate
 from niprep.transforms import Orient, SliceView, padding_offset
+from niprep.transforms.load import volume_shape
 
 #: the annotation options a dataset takes, besides its own (see AnnotatedSliceDataset)
 ANNOTATION_OPTIONS = (
@@ -110,10 +111,7 @@ def viewed_shape(path: str | os.PathLike, options: ExtractOptions) -> tuple[int,
         options: the validated options (``view``, ``orientation``).
     """
     image = nib.load(os.fspath(path))
-    shape = tuple(int(size) for size in image.header.get_data_shape())
-    if not (len(shape) == 3 or (len(shape) == 4 and shape[3] == 1)):
-        raise ValueError(f"expected a 3-D volume, got shape {shape}")
-    stand_in = np.broadcast_to(np.zeros((), dtype=np.uint8), shape[:3])
+    stand_in = np.broadcast_to(np.zeros((), dtype=np.uint8), volume_shape(image.header))
     oriented, _ = Orient(options.orientation)(stand_in, image.affine)
     return SliceView(options.view)(oriented).shape
 

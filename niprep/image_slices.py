@@ -21,9 +21,9 @@ from monai.transforms import Compose
 
 from niprep.config import ExtractOptions
 from niprep.inputs import Case
-from niprep.pipeline import apply_chain
+from niprep.pipeline import apply_chain, view_transforms
 from niprep.tasks import CaseOutput, case_folder
-from niprep.transforms import LoadNiftid, Orientd, SliceViewd, padding_offset
+from niprep.transforms import padding_offset
 from niprep.writers import slice_file_name
 
 IMAGE_KEY = "image"
@@ -36,13 +36,7 @@ def load_view(path: str | os.PathLike, options: ExtractOptions) -> np.ndarray:
         path: the NIfTI file.
         options: the validated options (``view``, ``orientation``, ``max_voxels``).
     """
-    chain = Compose(
-        [
-            LoadNiftid(IMAGE_KEY, max_voxels=options.max_voxels),
-            Orientd(IMAGE_KEY, axcodes=options.orientation),
-            SliceViewd(IMAGE_KEY, view=options.view),
-        ]
-    )
+    chain = Compose(view_transforms(IMAGE_KEY, options))
     return apply_chain(chain, {IMAGE_KEY: path})[IMAGE_KEY]
 
 

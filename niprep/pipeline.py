@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from monai.transforms import Compose
+from monai.transforms import Compose, MapTransform
 
 from niprep.annotations import Annotations
 from niprep.config import ExtractOptions
@@ -19,6 +19,20 @@ from niprep.writers import slice_files, volume_file
 
 LABEL_KEY = "label"
 BOXES_KEY = f"{LABEL_KEY}_boxes"
+
+
+def view_transforms(key: str, options: ExtractOptions) -> list[MapTransform]:
+    """The steps masks and images share: load, orient, axes to ``(slice, row, col)``.
+
+    Args:
+        key: the dictionary key of the volume.
+        options: the validated options (``max_voxels``, ``orientation``, ``view``).
+    """
+    return [
+        LoadNiftid(key, max_voxels=options.max_voxels),
+        Orientd(key, axcodes=options.orientation),
+        SliceViewd(key, view=options.view),
+    ]
 
 
 def build(options: ExtractOptions, key: str = LABEL_KEY) -> Compose:
@@ -30,9 +44,7 @@ def build(options: ExtractOptions, key: str = LABEL_KEY) -> Compose:
     """
     return Compose(
         [
-            LoadNiftid(key, max_voxels=options.max_voxels),
-            Orientd(key, axcodes=options.orientation),
-            SliceViewd(key, view=options.view),
+            *view_transforms(key, options),
             MaskToBoxesd(
                 key,
                 instances=options.instances,

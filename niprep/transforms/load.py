@@ -23,6 +23,21 @@ from monai.transforms import MapTransform, Transform
 from niprep.nifti_read import read_voxels
 
 
+def volume_shape(header: nib.spatialimages.SpatialHeader) -> tuple[int, int, int]:
+    """The 3-D shape a NIfTI header declares (a 4th axis of length 1 is dropped).
+
+    Raises:
+        ValueError: the header declares another number of dimensions.
+    """
+    shape = tuple(int(size) for size in header.get_data_shape())
+    if not (len(shape) == 3 or (len(shape) == 4 and shape[3] == 1)):
+        raise ValueError(
+            f"not a 3-D volume: the header gives shape {shape} (a 4-D volume is taken "
+            "only when its 4th axis has length 1)"
+        )
+    return shape[:3]
+
+
 class LoadNifti(Transform):
     """Load a 3-D NIfTI volume without converting or reordering it.
 
@@ -85,12 +100,7 @@ class LoadNifti(Transform):
     def _check_header(self, image: nib.spatialimages.SpatialImage, path: str) -> None:
         """Refuse, from the header alone, a shape, size or voxel type that cannot be a mask."""
         header = image.header
-        shape = tuple(int(size) for size in header.get_data_shape())
-        if not (len(shape) == 3 or (len(shape) == 4 and shape[3] == 1)):
-            raise ValueError(
-                f"not a 3-D volume: the header gives shape {shape} (a 4-D volume is taken "
-                "only when its 4th axis has length 1)"
-            )
+        shape = volume_shape(header)
         if min(shape) < 1:
             raise ValueError(f"invalid NIfTI header: shape {shape} has an axis of length < 1")
         declared = math.prod(shape)
