@@ -54,14 +54,22 @@ def _options_in_signature(*refused: str) -> Callable[[Function], Function]:
     return decorate
 
 
-def _refuse(settings: ExtractOptions, names: Sequence[str], function: str) -> None:
-    """Raise ``ValueError`` for an option ``function`` does not use, unless left at its
-    default (so a full configuration can be passed through)."""
+def _settings(function: str, refused: Sequence[str], values: dict[str, Any]) -> ExtractOptions:
+    """The validated options of a call of ``function``.
+
+    Args:
+        function: the public function's name, for messages.
+        refused: options it does not use: an error unless left at their default (so
+            that a full configuration can be passed through).
+        values: the call's arguments.
+    """
+    settings = ExtractOptions.from_mapping(values)
     defaults = ExtractOptions()
-    for name in names:
+    for name in refused:
         value = getattr(settings, name)
         if value != getattr(defaults, name):
             raise ValueError(f"{name}={value!r} does not apply to {function}; leave it out")
+    return settings
 
 
 def _run_folder(
@@ -138,18 +146,10 @@ def extract_annotations_dataset(
         ValueError: an option is not valid, or two files give one case name.
         FileNotFoundError: ``nii_folder`` is missing or holds no NIfTI file.
     """
-    settings = ExtractOptions.from_mapping(
-        dict(
-            view=view,
-            saving_mode=saving_mode,
-            extraction_mode=extraction_mode,
-            data_mode=data_mode,
-            target_size=target_size,
-            save_stats=save_stats,
-            **options,
-        )
-    )
-    _refuse(settings, _NOT_FOR_DATASET, "extract_annotations_dataset")
+    settings = _settings("extract_annotations_dataset", _NOT_FOR_DATASET, dict(
+        view=view, saving_mode=saving_mode, extraction_mode=extraction_mode,
+        data_mode=data_mode, target_size=target_size, save_stats=save_stats, **options,
+    ))
     return _run_folder(AnnotationTask(settings), nii_folder, output_path,
                        partners=settings.preview_images, cases_are_images=False)
 
@@ -186,16 +186,10 @@ def extract_annotations(
     if "extraction_mode" in options:
         raise ValueError("extraction_mode does not apply to extract_annotations; its "
                          "saving_mode is 'slice' or 'volume'")
-    settings = ExtractOptions.from_mapping(
-        dict(
-            view=view,
-            extraction_mode=saving_mode,
-            data_mode=data_mode,
-            target_size=target_size,
-            **options,
-        )
-    )
-    _refuse(settings, _NOT_FOR_CASE, "extract_annotations")
+    settings = _settings("extract_annotations", _NOT_FOR_CASE, dict(
+        view=view, extraction_mode=saving_mode, data_mode=data_mode, target_size=target_size,
+        **options,
+    ))
     if not os.path.isfile(nii_path):
         raise FileNotFoundError(f"nii_path {os.fspath(nii_path)!r} is not a file")
     summary = run(AnnotationTask(settings, flat=True), [case_for(nii_path, settings.strip_suffix)],
@@ -248,17 +242,9 @@ def extract_slices_dataset(
         ValueError: an option is not valid, or two files give one case name.
         FileNotFoundError: ``nii_folder`` is missing or holds no NIfTI file.
     """
-    settings = ExtractOptions.from_mapping(
-        dict(
-            view=view,
-            saving_mode=saving_mode,
-            target_size=target_size,
-            pad_value=pad_value,
-            normalization=normalization,
-            save_stats=save_stats,
-            **options,
-        )
-    )
-    _refuse(settings, _NOT_FOR_SLICES, "extract_slices_dataset")
+    settings = _settings("extract_slices_dataset", _NOT_FOR_SLICES, dict(
+        view=view, saving_mode=saving_mode, target_size=target_size, pad_value=pad_value,
+        normalization=normalization, save_stats=save_stats, **options,
+    ))
     return _run_folder(SliceImageTask(settings), nii_folder, output_path,
                        partners=settings.preview_masks, cases_are_images=True)
