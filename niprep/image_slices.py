@@ -150,8 +150,9 @@ class SliceImageTask:
             options.normalization,
         )
         folder = case_folder(options, case.name)
-        files: list[tuple[str, str | bytes]] = []
-        for index in range(len(pictures)):
-            name = PurePosixPath(slice_file_name(case.name, options.view, index))
-            files.append((str(folder / name.with_suffix(".tif")), tiff_bytes(pictures(index))))
+        names = (PurePosixPath(slice_file_name(case.name, options.view, index))
+                 for index in range(len(pictures)))
+        # one picture at a time: the TIFFs of a case are made as they are written aside
+        files = ((str(folder / name.with_suffix(".tif")), tiff_bytes(pictures(index)))
+                 for index, name in enumerate(names))
         return CaseOutput(count=len(pictures), files=files)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,9 @@ class StagedCase:
     error: str | None = None
 
 
-def write_aside(folder: str, files: list[tuple[str, str | bytes]]) -> tuple[tuple[str, int], ...]:
+def write_aside(
+    folder: str, files: Iterable[tuple[str, str | bytes]]
+) -> tuple[tuple[str, int], ...]:
     """Write every file as ``folder/<index>`` (text as UTF-8, ``\\n`` kept as is).
 
     Args:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -16,11 +17,13 @@ class CaseOutput:
 
     Args:
         count: what the stats file counts for the case (annotations, slices).
-        files: ``(path relative to the output folder, text or bytes)`` of every file.
+        files: ``(path relative to the output folder, text or bytes)`` of every file, in
+            order; an iterator is consumed once, as the files are written aside, so a
+            case's files need not all be in memory at once.
     """
 
     count: int
-    files: list[tuple[str, str | bytes]]
+    files: Iterable[tuple[str, str | bytes]]
 
 
 def case_folder(options: ExtractOptions, case: str) -> PurePosixPath:
