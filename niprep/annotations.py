@@ -53,9 +53,9 @@ class Annotations:
         num_slices: number of slices along the view.
         slice_shape: ``(rows, cols)`` of one slice, before any padding.
         slice_lo: ``(num_slices, N, 2)`` tight ``(row, col)`` minimum of each annotation on
-            each slice, or ``None`` when per-slice boxes were not computed.
+            each slice (``-1`` where it has no voxel), or ``None`` when per-slice boxes were
+            not computed.
         slice_hi: like ``slice_lo``, the maxima.
-        slice_present: ``(num_slices, N)`` whether the annotation has voxels on the slice.
     """
 
     values: np.ndarray
@@ -66,10 +66,14 @@ class Annotations:
     slice_shape: tuple[int, int]
     slice_lo: np.ndarray | None = None
     slice_hi: np.ndarray | None = None
-    slice_present: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.values)
+
+    @property
+    def slice_present(self) -> np.ndarray | None:
+        """``(num_slices, N)`` whether each annotation has voxels on each slice."""
+        return None if self.slice_lo is None else self.slice_lo[..., 0] >= 0
 
     def take(self, order: np.ndarray) -> Annotations:
         """Return the annotations picked and ordered by the index array ``order``."""
@@ -78,7 +82,6 @@ class Annotations:
             per_slice = {
                 "slice_lo": self.slice_lo[:, order],
                 "slice_hi": self.slice_hi[:, order],
-                "slice_present": self.slice_present[:, order],
             }
         return replace(
             self,

@@ -87,13 +87,6 @@ class MaskToBoxes(Transform):
 
 
 def _to_annotations(found: Extents, values: np.ndarray, shape: Sequence[int]) -> Annotations:
-    per_slice = {}
-    if found.slice_lo is not None:
-        per_slice = {
-            "slice_lo": found.slice_lo,
-            "slice_hi": found.slice_hi,
-            "slice_present": found.slice_lo[..., 0] >= 0,
-        }
     return Annotations(
         values=values,
         lo=found.lo,
@@ -101,7 +94,8 @@ def _to_annotations(found: Extents, values: np.ndarray, shape: Sequence[int]) ->
         voxels=found.voxels,
         num_slices=int(shape[0]),
         slice_shape=(int(shape[1]), int(shape[2])),
-        **per_slice,
+        slice_lo=found.slice_lo,
+        slice_hi=found.slice_hi,
     )
 
 
