@@ -29,9 +29,6 @@ class SliceRows:
     hi: np.ndarray
     values: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.slices)
-
     def on_slice(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(lo, hi, values)`` of the rows of slice ``index``, empty when it has none."""
         start, stop = np.searchsorted(self.slices, [index, index + 1])

@@ -65,7 +65,7 @@ def slice_file_name(case: str, view: str, index: int) -> str:
     return f"{case}_{view}_{index:03d}.csv"
 
 
-def slice_rows(annotations: Annotations, data_mode: str, include_label: bool) -> dict[int, str]:
+def slice_texts(annotations: Annotations, data_mode: str, include_label: bool) -> dict[int, str]:
     """The CSV rows of every slice holding an annotation, keyed by slice index.
 
     With per-slice boxes (``box_scope="slice"``) each row is the annotation's tight box
@@ -106,7 +106,7 @@ def slice_files(
         write_empty: also yield a header-only file for every slice with no annotation.
     """
     top = header(data_mode, "slice", include_label)
-    rows = slice_rows(annotations, data_mode, include_label)
+    rows = slice_texts(annotations, data_mode, include_label)
     indices = range(annotations.num_slices) if write_empty else sorted(rows)
     for s in indices:
         yield slice_file_name(case, view, s), top + rows.get(s, "")
