@@ -23,9 +23,9 @@ import nibabel as nib
 import numpy as np
 import torch
 
-from niprep.data import AnnotatedSliceDataset
-from niprep.sampling import CaseGroupedSampler
-from niprep.transforms import LoadNifti
+from niprep.core.transforms import LoadNifti
+from niprep.training.dataset import AnnotatedSliceDataset
+from niprep.training.sampling import CaseGroupedSampler
 
 DEFAULT_CACHE = Path("/tmp/niprep-bench/dataset")
 

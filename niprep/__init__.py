@@ -12,11 +12,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "extract_annotations": "niprep.slices",
-    "extract_annotations_dataset": "niprep.slices",
-    "extract_slices_dataset": "niprep.slices",
+    "extract_annotations": "niprep.api",
+    "extract_annotations_dataset": "niprep.api",
+    "extract_slices_dataset": "niprep.api",
     "ExtractOptions": "niprep.config",
-    "RunSummary": "niprep.runner",
+    "RunSummary": "niprep.run.runner",
 }
 
 __all__ = sorted(_LAZY)

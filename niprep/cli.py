@@ -39,9 +39,9 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from niprep.config import ExtractOptions
-from niprep.inputs import find_cases
-from niprep.output_tree import check_output
-from niprep.staging import describe_error
+from niprep.run.inputs import find_cases
+from niprep.run.output_tree import check_output
+from niprep.run.staging import describe_error
 
 TASKS = {"annotations": "extract_annotations_dataset", "slices": "extract_slices_dataset"}
 REQUIRED_KEYS = ("nii_folder", "output_path")
@@ -144,7 +144,7 @@ def run_job(cfg: DictConfig) -> int:
         )
         find_cases(settings["nii_folder"], options.strip_suffix)
         check_output(settings["output_path"])
-        extract = getattr(importlib.import_module("niprep.slices"), TASKS[task])
+        extract = getattr(importlib.import_module("niprep.api"), TASKS[task])
         summary = extract(**settings)
     except (ValueError, OSError, OmegaConfBaseException) as error:
         print(f"niprep: {describe_error(error)}", file=sys.stderr)

@@ -10,7 +10,7 @@ import pytest
 from distributed import LocalCluster
 from test_runner import clean_run, make_masks
 
-from niprep.backends import ProcessBackend, choose_backend
+from niprep.run.backends import ProcessBackend, choose_backend
 
 OPTIONS = dict(data_mode="radius", write_empty=True, save_stats=True, include_label=True)
 

@@ -15,7 +15,7 @@ from conftest import write_nifti
 from test_runner import clean_run, make_masks, snapshot
 
 from niprep.config import ExtractOptions
-from niprep.output_lock import OutputLock
+from niprep.run.output_lock import OutputLock
 
 NIPREP = str(Path(sys.executable).with_name("niprep"))
 

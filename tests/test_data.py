@@ -1,4 +1,4 @@
-"""niprep.data.AnnotatedSliceDataset: every item is the CSV rows of its slice (SPEC 11)."""
+"""niprep.training.AnnotatedSliceDataset: every item is the CSV rows of its slice (SPEC 11)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from torch.utils.data import DataLoader
 
 from niprep import extract_annotations_dataset
-from niprep.data import AnnotatedSliceDataset, collate_slices
-from niprep.sampling import CaseGroupedSampler
+from niprep.training.dataset import AnnotatedSliceDataset, collate_slices
+from niprep.training.sampling import CaseGroupedSampler
 
 VIEWS = ("axial", "coronal", "sagittal")
 TARGET = (16, 17)

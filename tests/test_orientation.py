@@ -13,7 +13,7 @@ from monai.data import MetaTensor
 from monai.transforms import Orientation
 
 from niprep import extract_annotations_dataset
-from niprep.transforms import Orient
+from niprep.core.transforms import Orient
 
 #: ways of storing one anatomy: (axis permutation, flipped stored axes); RAS is the first
 STORAGES = {

@@ -10,8 +10,8 @@ from conftest import worked_example_volume, write_nifti
 from PIL import Image
 
 from niprep import extract_annotations_dataset, extract_slices_dataset
-from niprep.data import AnnotatedSliceDataset
-from niprep.preview import CAPTION, GAP, PALETTE, save_preview, spread, zoom_for
+from niprep.training.dataset import AnnotatedSliceDataset
+from niprep.training.preview import CAPTION, GAP, PALETTE, save_preview, spread, zoom_for
 
 
 def outline(left: int, top: int, corners: list[float], zoom: int) -> set[tuple[int, int]]:

@@ -20,7 +20,7 @@ import pytest
 from conftest import write_nifti
 
 from niprep import extract_annotations, extract_annotations_dataset
-from niprep.output_lock import OutputInUseError
+from niprep.run.output_lock import OutputInUseError
 
 QUIET = dict(progress=False)
 

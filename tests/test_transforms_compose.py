@@ -11,8 +11,8 @@ import pytest
 from conftest import worked_example_volume, write_nifti, write_scaled_nifti
 from monai.transforms import Compose
 
-from niprep.annotations import Annotations
-from niprep.transforms import (
+from niprep.core.annotations import Annotations
+from niprep.core.transforms import (
     LoadNifti,
     LoadNiftid,
     MaskToBoxes,

@@ -1,8 +1,8 @@
-"""The per-case pipeline: a path in, the CSV files of that case out.
+"""The per-case chain of transforms: a mask path in, its annotations table out.
 
 ::
 
-    LoadNiftid -> Orientd -> SliceViewd -> MaskToBoxesd -> PadOffsetd -> writers
+    LoadNiftid -> Orientd -> SliceViewd -> MaskToBoxesd -> PadOffsetd
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from typing import Any
 
 from monai.transforms import Compose, MapTransform
 
-from niprep.annotations import Annotations
 from niprep.config import ExtractOptions
-from niprep.transforms import LoadNiftid, MaskToBoxesd, Orientd, PadOffsetd, SliceViewd
-from niprep.writers import slice_files, volume_file
+from niprep.core.annotations import Annotations
+from niprep.core.transforms import LoadNiftid, MaskToBoxesd, Orientd, PadOffsetd, SliceViewd
 
 LABEL_KEY = "label"
 BOXES_KEY = f"{LABEL_KEY}_boxes"
@@ -97,25 +96,3 @@ def annotate(path: str | os.PathLike, options: ExtractOptions) -> Annotations:
             larger than ``target_size``.
     """
     return apply_chain(build(options), {LABEL_KEY: path})[BOXES_KEY]
-
-
-def render(annotations: Annotations, case: str, options: ExtractOptions) -> list[tuple[str, str]]:
-    """The ``(file name, text)`` of every CSV of one case, for the options' modes.
-
-    Args:
-        annotations: the case's table from :func:`annotate`.
-        case: the case name.
-        options: the validated options of the run.
-    """
-    if options.extraction_mode == "volume":
-        return [volume_file(annotations, case, options.data_mode, options.include_label)]
-    return list(
-        slice_files(
-            annotations,
-            case,
-            options.view,
-            options.data_mode,
-            include_label=options.include_label,
-            write_empty=options.write_empty,
-        )
-    )

@@ -20,7 +20,7 @@ import numpy as np
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
 
-from niprep.nifti_read import read_voxels
+from niprep.core.nifti_read import read_voxels
 
 
 def volume_shape(header: nib.spatialimages.SpatialHeader) -> tuple[int, int, int]:

@@ -1,41 +1,38 @@
-"""What is done to one case: the annotation task (CSV files) behind the runner."""
+"""The annotation task: a mask case becomes its CSV files of boxes, centers or radii."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from niprep.config import ExtractOptions
-from niprep.inputs import Case
-from niprep.pipeline import annotate, render
+from niprep.core.annotations import Annotations
+from niprep.core.pipeline import annotate
+from niprep.run.inputs import Case
+from niprep.tasks.base import CaseOutput, case_folder
+from niprep.tasks.csv_files import slice_files, volume_file
 
 
-@dataclass(frozen=True)
-class CaseOutput:
-    """The files one case produces, not yet on disk.
-
-    Args:
-        count: what the stats file counts for the case (annotations, slices).
-        files: ``(path relative to the output folder, text or bytes)`` of every file, in
-            order; an iterator is consumed once, as the files are written aside, so a
-            case's files need not all be in memory at once.
-    """
-
-    count: int
-    files: Iterable[tuple[str, str | bytes]]
-
-
-def case_folder(options: ExtractOptions, case: str) -> PurePosixPath:
-    """Where a case's files go, relative to the output folder (SPEC section 6).
+def render(annotations: Annotations, case: str, options: ExtractOptions) -> list[tuple[str, str]]:
+    """The ``(file name, text)`` of every CSV of one case, for the options' modes.
 
     Args:
-        options: the validated options (``saving_mode``, ``view``).
+        annotations: the case's table from :func:`~niprep.core.pipeline.annotate`.
         case: the case name.
+        options: the validated options of the run.
     """
-    if options.saving_mode == "case":
-        return PurePosixPath(case, options.view)
-    return PurePosixPath(options.view)
+    if options.extraction_mode == "volume":
+        return [volume_file(annotations, case, options.data_mode, options.include_label)]
+    return list(
+        slice_files(
+            annotations,
+            case,
+            options.view,
+            options.data_mode,
+            include_label=options.include_label,
+            write_empty=options.write_empty,
+        )
+    )
 
 
 @dataclass(frozen=True)

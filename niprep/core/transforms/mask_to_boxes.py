@@ -9,10 +9,10 @@ import numpy as np
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
 
-from niprep.annotations import Annotations
-from niprep.components import connected_components
 from niprep.config import ExtractOptions
-from niprep.extents import Extents, scan_extents
+from niprep.core.annotations import Annotations
+from niprep.core.components import connected_components
+from niprep.core.extents import Extents, scan_extents
 
 
 class MaskToBoxes(Transform):
@@ -101,7 +101,7 @@ def _to_annotations(found: Extents, values: np.ndarray, shape: Sequence[int]) ->
 
 class MaskToBoxesd(MapTransform):
     """Dictionary wrapper of :class:`MaskToBoxes`: the mask under each key gives an
-    :class:`~niprep.annotations.Annotations` under ``<key>_<boxes_key_postfix>``.
+    :class:`~niprep.core.annotations.Annotations` under ``<key>_<boxes_key_postfix>``.
 
     The voxel volume and the source axes are read from ``<key>_meta`` when present
     (``voxel_volume``, ``view_axes``, as :class:`LoadNiftid` and :class:`SliceViewd`

@@ -1,6 +1,6 @@
 """Quality-control pictures: a few slices with their boxes drawn, as one PNG montage.
 
-The slices shown are training items of :class:`~niprep.data.AnnotatedSliceDataset`, so a
+The slices shown are training items of :class:`~niprep.training.dataset.AnnotatedSliceDataset`, so a
 box drawn here sits exactly where the CSV row of that slice puts it on the padded image.
 """
 
@@ -18,9 +18,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from niprep.config import ExtractOptions
-from niprep.data import ANNOTATION_OPTIONS, AnnotatedSliceDataset, CasePair, pair_cases
-from niprep.inputs import Case
-from niprep.output_tree import STATE_DIR, OutputTree
+from niprep.run.inputs import Case
+from niprep.run.output_tree import STATE_DIR, OutputTree
+from niprep.training.dataset import ANNOTATION_OPTIONS, AnnotatedSliceDataset, CasePair, pair_cases
 
 PREVIEW_FOLDER = "preview"
 #: pixels between tiles, and the height of the caption strip under each tile
@@ -75,7 +75,7 @@ def _csv_corners(box: np.ndarray, box_mode: str) -> np.ndarray:
 
 
 def draw_montage(items: Sequence[dict[str, Any]], box_mode: str = "csv") -> Image.Image:
-    """Draw items of :class:`~niprep.data.AnnotatedSliceDataset` side by side, boxes on top.
+    """Draw items of :class:`~niprep.training.AnnotatedSliceDataset` side by side, boxes on top.
 
     Tiles sit on a grid of ``ceil(sqrt(n))`` columns, ``GAP`` pixels apart, each showing
     its image in grey (its own min..max), enlarged by :func:`zoom_for`, with every box

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from niprep.fingerprint import InputFingerprint
-from niprep.inputs import Case
-from niprep.output_tree import checked_relative
+from niprep.run.fingerprint import InputFingerprint
+from niprep.run.inputs import Case
+from niprep.run.output_tree import checked_relative
 
 if TYPE_CHECKING:
-    from niprep.tasks import CaseOutput
+    from niprep.tasks.base import CaseOutput
 
 
 def describe_error(error: BaseException) -> str:

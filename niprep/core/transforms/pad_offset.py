@@ -8,8 +8,8 @@ from typing import Any
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
 
-from niprep.annotations import Annotations
 from niprep.config import normalize_target_size
+from niprep.core.annotations import Annotations
 
 
 def padding_offset(
@@ -57,7 +57,7 @@ class PadOffsetd(MapTransform):
     """Dictionary wrapper of :class:`PadOffset` for keys holding annotations.
 
     Args:
-        keys: keys holding :class:`~niprep.annotations.Annotations`.
+        keys: keys holding :class:`~niprep.core.annotations.Annotations`.
         target_size: see :class:`PadOffset`.
         allow_missing_keys: do not raise for absent keys.
     """

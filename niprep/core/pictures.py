@@ -1,30 +1,23 @@
-"""The slices of an image volume as the pictures the CSV boxes refer to (SPEC section 12).
+"""An image volume's slices as the pictures the CSV boxes refer to: viewed and padded.
 
-An image volume is read like a mask (:class:`~niprep.transforms.LoadNiftid`,
-:class:`~niprep.transforms.Orientd`, :class:`~niprep.transforms.SliceViewd`), kept in its
-stored dtype, and each slice is placed at the padding offset of SPEC section 4
-(:func:`~niprep.transforms.padding_offset`, the one the CSV writer uses), so a CSV row
-lands on the right pixels by construction.
+An image volume is read like a mask (:class:`~niprep.core.transforms.LoadNiftid`,
+:class:`~niprep.core.transforms.Orientd`, :class:`~niprep.core.transforms.SliceViewd`),
+kept in its stored dtype, and each slice is placed at the padding offset the CSV writer
+uses (:func:`~niprep.core.transforms.padding_offset`), so a CSV row lands on the right
+pixels by construction.
 """
 
 from __future__ import annotations
 
-import io
 import os
-from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
-import tifffile
 from monai.transforms import Compose
 
 from niprep.config import ExtractOptions
-from niprep.inputs import Case
-from niprep.pipeline import apply_chain, view_transforms
-from niprep.tasks import CaseOutput, case_folder
-from niprep.transforms import padding_offset
-from niprep.writers import slice_file_name
+from niprep.core.pipeline import apply_chain, view_transforms
+from niprep.core.transforms import padding_offset
 
 IMAGE_KEY = "image"
 
@@ -44,7 +37,7 @@ class SlicePictures:
     """The slices of one ``(slice, row, col)`` image volume, padded and optionally rescaled.
 
     Each picture is ``target_size`` (or the slice size), filled with ``pad_value``, with the
-    slice placed at :func:`~niprep.transforms.padding_offset`. With
+    slice placed at :func:`~niprep.core.transforms.padding_offset`. With
     ``normalization="min-max"`` the voxels are mapped from the volume's ``[min, max]`` to
     ``[0, 1]`` in float32 (a constant volume gives 0); ``pad_value`` is then in those units.
     The volume itself is never converted: each slice is, when it is asked for.
@@ -113,46 +106,3 @@ class SlicePictures:
             inside -= np.float32(low)
             inside *= np.float32(factor)
         return picture
-
-
-def tiff_bytes(picture: np.ndarray) -> bytes:
-    """A 2-D array as an uncompressed single-page TIFF, values and dtype unchanged."""
-    buffer = io.BytesIO()
-    tifffile.imwrite(buffer, picture, metadata=None)
-    return buffer.getvalue()
-
-
-@dataclass(frozen=True)
-class SliceImageTask:
-    """Write a TIFF of every slice of each image volume (SPEC section 12).
-
-    Files are named and laid out like the per-slice CSVs:
-    ``<case>/<view>/<case>_<view>_<s>.tif`` (``saving_mode="case"``) or
-    ``<view>/<case>_<view>_<s>.tif`` (``"view"``).
-
-    Args:
-        options: the validated options of the run (``view``, ``saving_mode``,
-            ``target_size``, ``pad_value``, ``normalization``, ``orientation``, ...).
-    """
-
-    options: ExtractOptions
-
-    name = "slices"
-    count_column = "NUM_SLICES"
-    total_row = "TOTAL_SLICES"
-
-    def __call__(self, case: Case) -> CaseOutput:
-        options = self.options
-        pictures = SlicePictures(
-            load_view(case.path, options),
-            options.target_size,
-            options.pad_value,
-            options.normalization,
-        )
-        folder = case_folder(options, case.name)
-        names = (PurePosixPath(slice_file_name(case.name, options.view, index))
-                 for index in range(len(pictures)))
-        # one picture at a time: the TIFFs of a case are made as they are written aside
-        files = ((str(folder / name.with_suffix(".tif")), tiff_bytes(pictures(index)))
-                 for index, name in enumerate(names))
-        return CaseOutput(count=len(pictures), files=files)

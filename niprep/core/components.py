@@ -5,7 +5,7 @@ from __future__ import annotations
 import cc3d
 import numpy as np
 
-from niprep.extents import scan_extents
+from niprep.core.extents import scan_extents
 
 
 def _as_nonnegative_codes(array: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 An item is built from the same transforms as the CSV pipeline: the boxes are the mask's
 ``Annotations.slice_rows()``, the rows the CSV writer writes for that slice, and the image
-is the slice placed at the same padding offset (:mod:`niprep.image_slices`).
+is the slice placed at the same padding offset (:mod:`niprep.tasks.slices`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from niprep.annotations import SliceRows
 from niprep.config import ExtractOptions
-from niprep.image_slices import SlicePictures, load_view
-from niprep.inputs import Case, case_for, find_cases
-from niprep.pipeline import annotate
-from niprep.transforms import Orient, SliceView, padding_offset
-from niprep.transforms.load import volume_shape
+from niprep.core.annotations import SliceRows
+from niprep.core.pictures import SlicePictures, load_view
+from niprep.core.pipeline import annotate
+from niprep.core.transforms import Orient, SliceView, padding_offset
+from niprep.core.transforms.load import volume_shape
+from niprep.run.inputs import Case, case_for, find_cases
 
 #: the annotation options a dataset takes, besides its own (see AnnotatedSliceDataset)
 ANNOTATION_OPTIONS = (
@@ -70,7 +70,7 @@ def pair_cases(images: Sequence[Case], labels: Sequence[Case]) -> list[CasePair]
     """Pair image and label files by case name; warn once about the files left out.
 
     Args:
-        images: the image cases, as :func:`~niprep.inputs.find_cases` gives them.
+        images: the image cases, as :func:`~niprep.run.inputs.find_cases` gives them.
         labels: the label cases.
 
     Raises:
@@ -103,8 +103,8 @@ def pair_cases(images: Sequence[Case], labels: Sequence[Case]) -> list[CasePair]
 def viewed_shape(path: str | os.PathLike, options: ExtractOptions) -> tuple[int, int, int]:
     """The ``(slices, rows, cols)`` a volume has in the options' view, from its header alone.
 
-    The header's shape goes through the same :class:`~niprep.transforms.Orient` and
-    :class:`~niprep.transforms.SliceView` as the voxels would, on a zero-byte stand-in.
+    The header's shape goes through the same :class:`~niprep.core.transforms.Orient` and
+    :class:`~niprep.core.transforms.SliceView` as the voxels would, on a zero-byte stand-in.
 
     Args:
         path: the NIfTI file.

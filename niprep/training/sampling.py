@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-from niprep.data import AnnotatedSliceDataset
+from niprep.training.dataset import AnnotatedSliceDataset
 
 
 class CaseGroupedSampler(Sampler[int]):
-    """Shuffle the cases of an :class:`~niprep.data.AnnotatedSliceDataset`, and the slices
+    """Shuffle the cases of an :class:`~niprep.training.AnnotatedSliceDataset`, and the slices
     within each case, but visit a case's slices one after another.
 
     A fully random order decodes a volume for most items once the cases outnumber the

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from niprep.fingerprint import InputFingerprint
+from niprep.run.fingerprint import InputFingerprint
 
 Slot = tuple[str, str, str]
 

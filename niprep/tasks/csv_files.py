@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from niprep.annotations import Annotations
+from niprep.core.annotations import Annotations
 
 _SLICE_COLUMNS = {
     "center": ("CENTER_X", "CENTER_Y"),

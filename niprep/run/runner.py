@@ -1,14 +1,14 @@
 """Cases in, files out: maps a task over the cases of a folder, safely.
 
-A run first reaches its backend (:mod:`niprep.backends`) and makes sure the output folder
-can be written (:mod:`niprep.output_tree`), before writing anything. Then, holding the
-output folder's lock (:mod:`niprep.output_lock`) to the end, it:
+A run first reaches its backend (:mod:`niprep.run.backends`) and makes sure the output folder
+can be written (:mod:`niprep.run.output_tree`), before writing anything. Then, holding the
+output folder's lock (:mod:`niprep.run.output_lock`) to the end, it:
 
-1. finishes what a killed run left half done (:mod:`niprep.manifest`), clears the
+1. finishes what a killed run left half done (:mod:`niprep.run.manifest`), clears the
    staging area and saves its config as ``.niprep/<task>-<view>.yaml``;
 2. with ``resume``, skips the cases whose input, options and files are unchanged;
 3. has the backend process every other case and write its files aside
-   (:mod:`niprep.staging`);
+   (:mod:`niprep.run.staging`);
 4. moves each case's files into place as it arrives, after removing exactly the files the
    case wrote last time (the manifest lists them), never through a link; a case that
    fails keeps no file at all;
@@ -26,37 +26,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import yaml
 from tqdm.auto import tqdm
 
-from niprep.backends import Backend, choose_backend, open_backend
-from niprep.config import ExtractOptions
-from niprep.fingerprint import task_fingerprint
-from niprep.inputs import Case
-from niprep.manifest import CaseRecord, Manifest, Slot
-from niprep.output_lock import OutputLock
-from niprep.output_tree import STATE_DIR, OutputTree, prepare_output
-from niprep.staging import StagedCase, describe_error, stage_case
+from niprep.run.backends import Backend, choose_backend, open_backend
+from niprep.run.fingerprint import task_fingerprint
+from niprep.run.inputs import Case
+from niprep.run.manifest import CaseRecord, Manifest, Slot
+from niprep.run.output_lock import OutputLock
+from niprep.run.output_tree import STATE_DIR, OutputTree, prepare_output
+from niprep.run.staging import StagedCase, describe_error, stage_case
 
 if TYPE_CHECKING:
-    from niprep.tasks import CaseOutput
+    from niprep.tasks.base import Task
 
 MANIFEST_FILE = "manifest.jsonl"
 LOCK_FILE = "lock"
 SCRATCH_DIR = "staging"
 
-__all__ = ["CaseResult", "RunSummary", "Task", "run"]
-
-
-class Task(Protocol):
-    name: str
-    count_column: str
-    total_row: str
-    options: ExtractOptions
-
-    def __call__(self, case: Case) -> CaseOutput: ...
+__all__ = ["CaseResult", "RunSummary", "run"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""What one case becomes: each task turns a case into the files it writes."""
