@@ -3,7 +3,9 @@
 The kernels walk the array in memory order, one contiguous row at a time. A row
 holding no positive value is dismissed with a vectorised reduction; in the other
 rows every run of equal values costs one table update, so both sparse lesion masks
-and dense multi-organ maps are read once, at memory speed.
+and dense multi-organ maps are read once, at memory speed. Until the kernel is compiled
+for an array's type and layout (in the background, see :mod:`niprep.core.compile_aside`),
+:mod:`niprep.core.extents_numpy` finds the same tables.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+
+from niprep.core.compile_aside import kernel_ready
+from niprep.core.extents_numpy import scan_walk
 
 _GROW = 64
 
@@ -200,6 +205,14 @@ def _scannable(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _signatures(args: tuple) -> tuple[tuple, list[tuple]]:
+    """The numba types of ``_scan``'s arguments, and the same with the array's other
+    layout (contiguous or strided: an oriented view of the same file needs both)."""
+    types = tuple(numba.typeof(arg) for arg in args)
+    other = types[0].copy(layout="A" if types[0].layout == "C" else "C")
+    return types, [(other, *types[1:])]
+
+
 def _slot_table(dtype: np.dtype) -> np.ndarray:
     """A value-to-slot table for integer types of at most 16 bits; empty for the others."""
     small = dtype.kind in "biu" and dtype.itemsize <= 2
@@ -232,9 +245,11 @@ def scan_extents(
         weight *= array.shape[axis]
     rank_weights = np.array([weight_of_axis[axis] for axis in memory_order], dtype=np.int64)
     walk_slice_axis = memory_order.index(slice_axis) if slice_axis is not None else -1
-    values, lo, hi, voxels, first, s_lo, s_hi = _scan(
-        walk, _slot_table(array.dtype), rank_weights, walk_slice_axis
-    )
+    args = (walk, _slot_table(array.dtype), rank_weights, walk_slice_axis)
+    if kernel_ready(_scan, *_signatures(args)):
+        values, lo, hi, voxels, first, s_lo, s_hi = _scan(*args)
+    else:
+        values, lo, hi, voxels, first, s_lo, s_hi = scan_walk(walk, rank_weights, walk_slice_axis)
     back = np.argsort(memory_order)
     found = Extents(values=values, lo=lo[:, back], hi=hi[:, back], voxels=voxels, first=first)
     if slice_axis is None:

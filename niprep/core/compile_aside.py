@@ -1,0 +1,101 @@
+"""Numba kernels compiled aside: in a background process that fills numba's on-disk cache.
+
+A jitted kernel's first call for new argument types compiles it, for seconds, in the
+caller. :func:`kernel_ready` says instead whether the compiled code is at hand, in this
+process or in numba's cache (then it is loaded, in milliseconds); if not, it starts a
+background process that compiles it into the cache and answers ``False``, and the caller
+takes a path that needs no compiling meanwhile. Later calls, later runs and worker
+processes find the cache filled. The background processes of all the programs that share
+a cache take turns (a file lock), so the second one finds the work done.
+
+    python -m niprep.core.compile_aside   # reads a pickled (module, name, signatures)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from numba.core.dispatcher import Dispatcher
+
+Signature = tuple[Any, ...]  # numba types of a kernel's arguments
+
+# (kernel, signature) -> (pid of the process that started it, the compiling process)
+_compiling: dict[tuple[Dispatcher, Signature], tuple[int, subprocess.Popen]] = {}
+
+
+def kernel_ready(kernel: Any, signature: Signature, also: Sequence[Signature] = ()) -> bool:
+    """True when ``kernel`` runs for ``signature`` without compiling; else start compiling it
+    (and the signatures ``also``) in the background and return ``False``.
+
+    When a background compile ends without filling the cache (numba has no cache
+    folder it can write), the answer is ``True``: the kernel then compiles at its call.
+
+    Args:
+        kernel: a ``numba.njit(cache=True)`` function (anything else is always ready).
+        signature: the numba types of the arguments of the call to come.
+        also: signatures likely needed soon, compiled by the same background process.
+    """
+    if not isinstance(kernel, Dispatcher) or signature in kernel.overloads:
+        return True
+    started = _compiling.get((kernel, signature))
+    if started is not None and started[0] != os.getpid():
+        started = None  # a forked worker: the compiling process is its parent's child
+    if started is not None and started[1].poll() is None:
+        return False
+    if kernel._cache.load_overload(signature, kernel.targetctx) is not None:
+        kernel.compile(signature)  # in the cache: this loads it
+        return True
+    if started is not None:
+        return True
+    _compiling[(kernel, signature)] = (os.getpid(), _start(kernel, [signature, *also]))
+    return False
+
+
+def _start(kernel: Dispatcher, signatures: list[Signature]) -> subprocess.Popen:
+    function = kernel.py_func
+    package_root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", __name__],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": path},
+        start_new_session=True,  # an interrupted run leaves the compile to finish
+    )
+    process.stdin.write(pickle.dumps((function.__module__, function.__qualname__, signatures)))
+    process.stdin.close()
+    return process
+
+
+def _lock_path(module: str) -> Path:
+    """One lock per module and numba cache folder, shared by every program using them."""
+    place = f"{sys.executable}|{module}|{os.environ.get('NUMBA_CACHE_DIR', '')}"
+    digest = hashlib.sha256(place.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"niprep-compile-{digest}.lock"
+
+
+def _compile(module: str, name: str, signatures: list[Signature]) -> None:
+    """Compile ``module.name`` for ``signatures`` into numba's cache, one program at a time."""
+    import importlib
+
+    kernel = importlib.import_module(module)
+    for part in name.split("."):
+        kernel = getattr(kernel, part)
+    with open(_lock_path(module), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for signature in signatures:
+            kernel.compile(signature)  # loads it instead when another program compiled it
+
+
+if __name__ == "__main__":
+    _compile(*pickle.loads(sys.stdin.buffer.read()))
