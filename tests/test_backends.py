@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import threading
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 from distributed import LocalCluster
-from test_runner import clean_run, make_masks
+from test_runner import clean_run, make_masks, snapshot
 
 from niprep.run.backends import ProcessBackend, choose_backend
 
@@ -61,3 +65,51 @@ def test_a_worker_that_dies_costs_its_item_not_the_run() -> None:
     with ProcessBackend(1) as backend:
         outcomes = dict(backend.imap_unordered(os._exit, [3]))
     assert isinstance(outcomes[0], BrokenProcessPool)
+
+
+def _parent_of_worker(_: object) -> int:
+    return os.getppid()
+
+
+FORKING_PROGRAM = """
+import json, os, sys
+from niprep import extract_annotations_dataset
+from niprep.run.backends import ProcessBackend
+
+def parent_of_worker(_):
+    return os.getppid()
+
+prepared = []
+with ProcessBackend(2, prepare=lambda: prepared.append(True)) as backend:
+    parents = {parent for _, parent in backend.imap_unordered(parent_of_worker, [0, 1])}
+extract_annotations_dataset(sys.argv[1], sys.argv[2], workers=2, backend="process",
+                            progress=False, **json.loads(sys.argv[3]))
+print(parents == {os.getpid()}, prepared)
+"""
+
+
+def test_workers_are_forked_from_this_process_only_while_no_other_thread_runs(
+    masks: Path, tmp_path: Path
+) -> None:
+    """A fresh program (one thread) forks its workers, after ``prepare``; a program with
+    another thread takes them from the fork server; all write the same bytes."""
+    done = subprocess.run(
+        [sys.executable, "-c", FORKING_PROGRAM, str(masks), str(tmp_path / "forked"),
+         json.dumps(OPTIONS)], capture_output=True, text=True, check=True,
+    )
+    assert done.stdout.split() == ["True", "[True]"]
+
+    prepared = []
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with ProcessBackend(2, prepare=lambda: prepared.append(True)) as backend:
+            parents = {parent for _, parent in backend.imap_unordered(_parent_of_worker, [0])}
+        served = clean_run(masks, tmp_path / "served", backend="process", workers=2, **OPTIONS)
+    finally:
+        stop.set()
+        thread.join()
+    assert os.getpid() not in parents and prepared == []
+    serial = clean_run(masks, tmp_path / "serial", backend="serial", **OPTIONS)
+    assert snapshot(tmp_path / "forked") == served == serial

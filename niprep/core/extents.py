@@ -205,6 +205,12 @@ def _scannable(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def prepare_kernel() -> None:
+    """Load the tables numba needs before any kernel runs (a few tenths of a second, once
+    per process); worker processes forked afterwards start with them."""
+    _scan.targetctx.refresh()
+
+
 def _signatures(args: tuple) -> tuple[tuple, list[tuple]]:
     """The numba types of ``_scan``'s arguments, and the same with the array's other
     layout (contiguous or strided: an oriented view of the same file needs both)."""

@@ -118,7 +118,8 @@ def run(
     options = task.options
     name = choose_backend(options.backend, options.workers, options.dask_address)
     workers = max(1, min(options.workers, len(cases)))
-    with open_backend(name, workers, options.dask_address, [type(task).__module__]) as backend:
+    with open_backend(name, workers, options.dask_address, [type(task).__module__],
+                      _prepare_kernels) as backend:
         output = prepare_output(output_path)
         state = output / STATE_DIR
         with OutputLock(state / LOCK_FILE):
@@ -137,6 +138,12 @@ def run(
             finally:
                 manifest.close()
                 _clear(scratch)
+
+
+def _prepare_kernels() -> None:
+    from niprep.core.extents import prepare_kernel
+
+    prepare_kernel()
 
 
 def _clear(path: Path) -> None:
@@ -164,7 +171,7 @@ def _process(
     fingerprint = task_fingerprint(task)
     results: list[CaseResult | None] = [None] * len(cases)
     todo = []
-    with tqdm(total=len(cases), disable=not task.options.progress, unit="case",
+    with _Progress(total=len(cases), disable=not task.options.progress, unit="case",
               desc=f"niprep {task.name} {task.options.view}") as bar:
         for index, case in enumerate(cases):
             record = _current_record(task, case, fingerprint, tree, manifest)
@@ -190,6 +197,13 @@ def _process(
             bar.set_postfix(failed=failed, skipped=len(skipped), refresh=False)
             bar.update()
     return results, skipped
+
+
+class _Progress(tqdm):
+    """A progress bar without tqdm's monitor thread, which outlives the bar by up to 10 s
+    and would keep the next run's process pool from forking its workers."""
+
+    monitor_interval = 0
 
 
 def _current_record(
