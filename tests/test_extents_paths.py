@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import time
 from pathlib import Path
 
 import numba
@@ -15,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from niprep.core.compile_aside import kernel_ready
+from niprep.core.compile_aside import kernel_ready, wait_for_compiles
 from niprep.core.extents import _scan, _slot_table
 from niprep.core.extents_numpy import scan_walk
 
@@ -140,10 +139,8 @@ def test_a_kernel_is_compiled_aside_then_loaded_from_the_cache(toy_kernel):
     integers = (numba.typeof(np.arange(3)),)
     reals = (numba.typeof(np.ones(3)),)
     assert not kernel_ready(toy_kernel, integers, also=[reals])  # a process compiles it
-    deadline = time.monotonic() + 300
-    while not kernel_ready(toy_kernel, integers):
-        assert time.monotonic() < deadline, "the background compile did not end"
-        time.sleep(0.1)
+    wait_for_compiles()
+    assert kernel_ready(toy_kernel, integers)
     assert kernel_ready(toy_kernel, reals)  # compiled by the same process
     assert dict(toy_kernel.stats.cache_misses) == {}  # nothing was compiled here
     assert dict(toy_kernel.stats.cache_hits) == {integers: 1, reals: 1}
@@ -160,8 +157,7 @@ def test_a_kernel_without_a_usable_cache_compiles_at_its_call(tmp_path, monkeypa
     kernel = importlib.import_module("plain_kernel").twice
     integers = (numba.typeof(np.arange(3)),)
     assert not kernel_ready(kernel, integers)
-    deadline = time.monotonic() + 300
-    while not kernel_ready(kernel, integers):
-        assert time.monotonic() < deadline, "the background process did not end"
-        time.sleep(0.1)
+    wait_for_compiles()
+    assert kernel_ready(kernel, integers)  # nothing in a cache: it compiles at its call
+    assert dict(kernel.stats.cache_hits) == {}
     np.testing.assert_array_equal(kernel(np.arange(3)), [0, 2, 4])

@@ -60,6 +60,13 @@ def kernel_ready(kernel: Any, signature: Signature, also: Sequence[Signature] = 
     return False
 
 
+def wait_for_compiles() -> None:
+    """Wait for the background compiles this process started (benchmarks, tests)."""
+    for pid, process in _compiling.values():
+        if pid == os.getpid():
+            process.wait()
+
+
 def _start(kernel: Dispatcher, signatures: list[Signature]) -> subprocess.Popen:
     function = kernel.py_func
     package_root = str(Path(__file__).resolve().parents[2])
