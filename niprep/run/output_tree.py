@@ -9,11 +9,16 @@ by the new file (``os.replace`` swaps the link, its target is never touched).
 from __future__ import annotations
 
 import os
+import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 STATE_DIR = ".niprep"
+
+
+# a path that starts with the state folder, or has an empty, "." or ".." part
+_OUTSIDE = re.compile(rf"^{re.escape(STATE_DIR)}(/|$)|(^|/)\.{{0,2}}(/|$)")
 
 
 def checked_relative(relative: str) -> str:
@@ -23,10 +28,7 @@ def checked_relative(relative: str) -> str:
         relative: a ``/``-separated path relative to the output folder, without empty,
             ``.`` or ``..`` parts, not under ``.niprep``.
     """
-    parts = relative.split("/")
-    if "\\" in relative or parts[0] == STATE_DIR or not all(
-        part not in ("", ".", "..") for part in parts
-    ):
+    if "\\" in relative or _OUTSIDE.search(relative):
         raise ValueError(f"{relative!r} is not a file path inside the output folder")
     return relative
 
@@ -125,6 +127,34 @@ class OutputTree:
         folder = _parent(checked_relative(relative))
         self._make_folders(folder)
         os.replace(staged, os.path.join(self.root, relative))
+
+    def place_all(self, folder: str, relatives: Sequence[str]) -> None:
+        """Move the files ``folder/0``, ``folder/1``, ... to ``relatives``, in order, as
+        :meth:`place` moves one (each folder is opened once for all its files).
+
+        Args:
+            folder: where the files wait (same file system).
+            relatives: where each goes, relative to the output folder.
+
+        Raises:
+            ValueError, OSError: as :meth:`place`; the files before the failing one are
+            in place.
+        """
+        opened: dict[str, int] = {}
+        source = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for index, relative in enumerate(relatives):
+                parent, _, name = checked_relative(relative).rpartition("/")
+                target = opened.get(parent)
+                if target is None:
+                    self._make_folders(parent)
+                    target = os.open(os.path.join(self.root, parent),
+                                     os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+                    opened[parent] = target
+                os.replace(str(index), name, src_dir_fd=source, dst_dir_fd=target)
+        finally:
+            for handle in [source, *opened.values()]:
+                os.close(handle)
 
     def remove(self, relatives: Iterable[str]) -> None:
         """Remove files (missing ones are fine), then the folders this leaves empty.
