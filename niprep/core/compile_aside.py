@@ -8,7 +8,7 @@ takes a path that needs no compiling meanwhile. Later calls, later runs and work
 processes find the cache filled. The background processes of all the programs that share
 a cache take turns (a file lock), so the second one finds the work done.
 
-    python -m niprep.core.compile_aside   # reads a pickled (module, name, signatures)
+    python -m niprep.core.compile_aside   # reads a pickled (module, name, signature)
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import pickle
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +31,17 @@ Signature = tuple[Any, ...]  # numba types of a kernel's arguments
 _compiling: dict[tuple[Dispatcher, Signature], tuple[int, subprocess.Popen]] = {}
 
 
-def kernel_ready(kernel: Any, signature: Signature, also: Sequence[Signature] = ()) -> bool:
+def kernel_ready(kernel: Any, signature: Signature) -> bool:
     """True when ``kernel`` runs for ``signature`` without compiling; else start compiling it
-    (and the signatures ``also``) in the background and return ``False``.
+    in the background and return ``False``.
 
-    When a background compile ends without filling the cache (numba has no cache
-    folder it can write), the answer is ``True``: the kernel then compiles at its call.
+    When the compile cannot be done aside (no process can be started, or it ends without
+    filling the cache because numba has no cache folder it can write), the answer is
+    ``True``: the kernel then compiles at its call, as numba does by itself.
 
     Args:
         kernel: a ``numba.njit(cache=True)`` function (anything else is always ready).
         signature: the numba types of the arguments of the call to come.
-        also: signatures likely needed soon, compiled by the same background process.
     """
     if not isinstance(kernel, Dispatcher) or signature in kernel.overloads:
         return True
@@ -56,8 +55,22 @@ def kernel_ready(kernel: Any, signature: Signature, also: Sequence[Signature] = 
         return True
     if started is not None:
         return True
-    _compiling[(kernel, signature)] = (os.getpid(), _start(kernel, [signature, *also]))
+    try:
+        _compiling[(kernel, signature)] = (os.getpid(), _start(kernel, signature))
+    except OSError:
+        return True
     return False
+
+
+def prepare(kernel: Any) -> None:
+    """Load the tables numba needs before any kernel runs (a few tenths of a second, once
+    per process), so that worker processes forked afterwards start with them.
+
+    Args:
+        kernel: a jitted function (anything else is left alone).
+    """
+    if isinstance(kernel, Dispatcher):
+        kernel.targetctx.refresh()
 
 
 def wait_for_compiles() -> None:
@@ -67,7 +80,7 @@ def wait_for_compiles() -> None:
             process.wait()
 
 
-def _start(kernel: Dispatcher, signatures: list[Signature]) -> subprocess.Popen:
+def _start(kernel: Dispatcher, signature: Signature) -> subprocess.Popen:
     function = kernel.py_func
     package_root = str(Path(__file__).resolve().parents[2])
     path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
@@ -79,7 +92,7 @@ def _start(kernel: Dispatcher, signatures: list[Signature]) -> subprocess.Popen:
         env={**os.environ, "PYTHONPATH": path},
         start_new_session=True,  # an interrupted run leaves the compile to finish
     )
-    process.stdin.write(pickle.dumps((function.__module__, function.__qualname__, signatures)))
+    process.stdin.write(pickle.dumps((function.__module__, function.__qualname__, signature)))
     process.stdin.close()
     return process
 
@@ -91,17 +104,17 @@ def _lock_path(module: str) -> Path:
     return Path(tempfile.gettempdir()) / f"niprep-compile-{digest}.lock"
 
 
-def _compile(module: str, name: str, signatures: list[Signature]) -> None:
-    """Compile ``module.name`` for ``signatures`` into numba's cache, one program at a time."""
+def _compile(module: str, name: str, signature: Signature) -> None:
+    """Compile ``module.name`` for ``signature`` into numba's cache, one program at a time
+    (the others wait before importing anything: waiting costs them no memory)."""
     import importlib
 
-    kernel = importlib.import_module(module)
-    for part in name.split("."):
-        kernel = getattr(kernel, part)
     with open(_lock_path(module), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for signature in signatures:
-            kernel.compile(signature)  # loads it instead when another program compiled it
+        kernel = importlib.import_module(module)
+        for part in name.split("."):
+            kernel = getattr(kernel, part)
+        kernel.compile(signature)  # loads it instead when another program compiled it
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from niprep.core.compile_aside import kernel_ready
+from niprep.core.compile_aside import kernel_ready, prepare
 from niprep.core.extents_numpy import scan_walk
 
 _GROW = 64
@@ -206,17 +206,9 @@ def _scannable(array: np.ndarray) -> np.ndarray:
 
 
 def prepare_kernel() -> None:
-    """Load the tables numba needs before any kernel runs (a few tenths of a second, once
-    per process); worker processes forked afterwards start with them."""
-    _scan.targetctx.refresh()
-
-
-def _signatures(args: tuple) -> tuple[tuple, list[tuple]]:
-    """The numba types of ``_scan``'s arguments, and the same with the array's other
-    layout (contiguous or strided: an oriented view of the same file needs both)."""
-    types = tuple(numba.typeof(arg) for arg in args)
-    other = types[0].copy(layout="A" if types[0].layout == "C" else "C")
-    return types, [(other, *types[1:])]
+    """Load what numba needs before the kernel runs (a few tenths of a second, once per
+    process); worker processes forked afterwards start with it."""
+    prepare(_scan)
 
 
 def _slot_table(dtype: np.dtype) -> np.ndarray:
@@ -252,7 +244,7 @@ def scan_extents(
     rank_weights = np.array([weight_of_axis[axis] for axis in memory_order], dtype=np.int64)
     walk_slice_axis = memory_order.index(slice_axis) if slice_axis is not None else -1
     args = (walk, _slot_table(array.dtype), rank_weights, walk_slice_axis)
-    if kernel_ready(_scan, *_signatures(args)):
+    if kernel_ready(_scan, tuple(numba.typeof(arg) for arg in args)):
         values, lo, hi, voxels, first, s_lo, s_hi = _scan(*args)
     else:
         values, lo, hi, voxels, first, s_lo, s_hi = scan_walk(walk, rank_weights, walk_slice_axis)
