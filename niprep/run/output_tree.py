@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 STATE_DIR = ".niprep"
@@ -128,33 +128,34 @@ class OutputTree:
         self._make_folders(folder)
         os.replace(staged, os.path.join(self.root, relative))
 
-    def place_all(self, folder: str, relatives: Sequence[str]) -> None:
-        """Move the files ``folder/0``, ``folder/1``, ... to ``relatives``, in order, as
-        :meth:`place` moves one (each folder is opened once for all its files).
+    def move_in(self, staged: str, folder: str = "") -> None:
+        """Move the files under ``staged/folder`` to the same paths in the output folder.
+
+        A folder the output lacks moves in whole, with one rename (its files appear at
+        once); into a folder it has, each file moves on its own, as :meth:`place` does.
 
         Args:
-            folder: where the files wait (same file system).
-            relatives: where each goes, relative to the output folder.
+            staged: a folder on the same file system holding files at their paths
+                relative to the output folder.
+            folder: the part of it to move (``""``: all).
 
         Raises:
-            ValueError, OSError: as :meth:`place`; the files before the failing one are
-            in place.
+            ValueError: a folder on the way is a link.
+            OSError: a folder on the way is a file, or a file's target is a folder.
         """
-        opened: dict[str, int] = {}
-        source = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            for index, relative in enumerate(relatives):
-                parent, _, name = checked_relative(relative).rpartition("/")
-                target = opened.get(parent)
-                if target is None:
-                    self._make_folders(parent)
-                    target = os.open(os.path.join(self.root, parent),
-                                     os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-                    opened[parent] = target
-                os.replace(str(index), name, src_dir_fd=source, dst_dir_fd=target)
-        finally:
-            for handle in [source, *opened.values()]:
-                os.close(handle)
+        source = os.path.join(staged, folder)
+        with os.scandir(source) as entries:
+            found = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+        for name, is_folder in found:
+            relative = f"{folder}/{name}" if folder else name
+            target = os.path.join(self.root, relative)
+            if not is_folder:
+                os.replace(os.path.join(source, name), target)
+            elif relative in self._real_folders or os.path.lexists(target):
+                self._make_folders(relative)  # refuses a link or a file in the way
+                self.move_in(staged, relative)
+            else:
+                os.rename(os.path.join(source, name), target)
 
     def remove(self, relatives: Iterable[str]) -> None:
         """Remove files (missing ones are fine), then the folders this leaves empty.

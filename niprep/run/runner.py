@@ -245,7 +245,7 @@ def _commit(
         manifest.begin(slot, new)
         try:
             tree.remove(set(old) - set(new))
-            tree.place_all(staged.folder, new)
+            tree.move_in(staged.folder)
         except (OSError, ValueError) as failure:
             error = describe_error(failure)
             tree.remove(set(old) | set(new))
@@ -259,10 +259,7 @@ def _commit(
         tree.remove(old)
         manifest.forget(slot)
     if staged.folder is not None:
-        try:
-            os.rmdir(staged.folder)  # emptied by the moves
-        except OSError:
-            shutil.rmtree(staged.folder, ignore_errors=True)
+        shutil.rmtree(staged.folder, ignore_errors=True)
     if error is not None:
         return CaseResult(staged.filename, error=error)
     return CaseResult(staged.filename, staged.count, tuple(path for path, _ in staged.files))

@@ -31,7 +31,7 @@ def describe_error(error: BaseException) -> str:
 
 @dataclass(frozen=True)
 class StagedCase:
-    """A processed case whose files wait in ``folder``, named ``0``, ``1``, ... in order.
+    """A processed case whose files wait in ``folder``, at their paths relative to the output.
 
     Args:
         filename: the input file name.
@@ -53,7 +53,8 @@ class StagedCase:
 def write_aside(
     folder: str, files: Iterable[tuple[str, str | bytes]]
 ) -> tuple[tuple[str, int], ...]:
-    """Write every file as ``folder/<index>`` (text as UTF-8, ``\\n`` kept as is).
+    """Write every file at its relative path under ``folder`` (text as UTF-8, ``\\n`` kept
+    as is), so that the output can take a new folder of them in one move.
 
     Args:
         folder: an empty folder.
@@ -63,10 +64,14 @@ def write_aside(
         ``(relative path, size in bytes)`` of each file, in order.
     """
     written = []
-    for index, (relative, content) in enumerate(files):
-        checked_relative(relative)
+    made = {""}
+    for relative, content in files:
+        parent = checked_relative(relative).rpartition("/")[0]
+        if parent not in made:
+            os.makedirs(os.path.join(folder, parent), exist_ok=True)
+            made.add(parent)
         data = content.encode("utf-8") if isinstance(content, str) else content
-        with open(os.path.join(folder, str(index)), "wb") as handle:
+        with open(os.path.join(folder, relative), "wb") as handle:
             handle.write(data)
         written.append((relative, len(data)))
     return tuple(written)
