@@ -9,6 +9,9 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+#: a CIFTI-2 file (a NIfTI-2 container without a voxel grid) from nibabel's own test data
+CIFTI_FILE = Path(nib.__file__).parent / "tests" / "data" / "row_major.dconn.nii"
+
 
 def write_nifti(path: Path, array: np.ndarray, affine: np.ndarray | None = None) -> Path:
     """Save ``array`` as a NIfTI file at ``path`` (parents created) and return the path."""
@@ -24,6 +27,22 @@ def write_scaled_nifti(path: Path, array: np.ndarray, slope: float, inter: float
     image.header.set_slope_inter(slope, inter)
     nib.save(image, path)
     return path
+
+
+def nifti_bytes(array: np.ndarray, slope: float = 1.0, inter: float = 0.0) -> bytes:
+    """A single-file NIfTI-1 image of ``array``, uncompressed, as nibabel writes it
+    (``scl_slope``/``scl_inter`` set when not 1 and 0)."""
+    image = nib.Nifti1Image(array, np.eye(4))
+    if (slope, inter) != (1.0, 0.0):
+        image.header.set_slope_inter(slope, inter)
+    return image.to_bytes()
+
+
+def small_volume() -> np.ndarray:
+    """A 6 x 7 x 5 (210 voxels) mask holding the value 2."""
+    volume = np.zeros((6, 7, 5), dtype=np.uint8)
+    volume[1:3, 2:4, 1] = 2
+    return volume
 
 
 def user_files(folder: Path) -> list[str]:

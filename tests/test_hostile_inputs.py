@@ -24,7 +24,13 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-from conftest import worked_example_volume, write_nifti
+from conftest import (
+    CIFTI_FILE,
+    nifti_bytes,
+    small_volume,
+    worked_example_volume,
+    write_nifti,
+)
 
 from niprep import extract_annotations, extract_annotations_dataset
 
@@ -36,21 +42,9 @@ DEFAULT_MAX_VOXELS = 2**31
 # ------------------------------------------------------------------ building the files
 
 
-def nifti_bytes(array: np.ndarray) -> bytes:
-    """A single-file NIfTI-1 image of ``array``, uncompressed, as nibabel writes it."""
-    return nib.Nifti1Image(array, np.eye(4)).to_bytes()
-
-
 def labelled_noise() -> np.ndarray:
     """A 16^3 volume of random labels 0..4: its gzip stream is a few kilobytes long."""
     return np.random.default_rng(6).integers(0, 5, (16, 16, 16)).astype(np.uint8)
-
-
-def small_volume() -> np.ndarray:
-    """A 6 x 7 x 5 (210 voxels) mask holding the value 2."""
-    volume = np.zeros((6, 7, 5), dtype=np.uint8)
-    volume[1:3, 2:4, 1] = 2
-    return volume
 
 
 def with_datatype(blob: bytes, code: int, bitpix: int) -> bytes:
@@ -138,6 +132,9 @@ def _nan_volume() -> np.ndarray:
 
 NOISE_GZ = gzip.compress(nifti_bytes(labelled_noise()), mtime=0)
 SMALL_NII = nifti_bytes(small_volume())
+SCALED_NII = nifti_bytes(small_volume(), slope=2.0, inter=1.0)
+SHORT_DATA = ("truncated file: its data inflates to 542 bytes, but its header needs 562 "
+              "(voxels from byte 352, 210 of them, 1 B each)")
 CORRUPT_GZ = NOISE_GZ[:200] + b"\xff" * 16 + NOISE_GZ[216:]
 SHAPE_NOTE = "(a 4-D volume is taken only when its 4th axis has length 1)"
 NOT_UTF8_OR_CONTROL = ("the file name holds a control character or bytes that are not UTF-8; "
@@ -160,6 +157,8 @@ BAD_CASES = [
     Bad("short.nii", _bytes(SMALL_NII[:-20]),
         "truncated file: 542 bytes, but its header needs 562 (voxels from byte 352, "
         "210 of them, 1 B each)"),
+    Bad("short_data.nii.gz", _bytes(gzip.compress(SMALL_NII[:-20], mtime=0)), SHORT_DATA),
+    Bad("short_scaled.nii.gz", _bytes(gzip.compress(SCALED_NII[:-20], mtime=0)), SHORT_DATA),
     Bad("corrupt.nii.gz", _bytes(CORRUPT_GZ),
         re.compile(r"corrupt file: the gzip data is damaged \(.+\)")),
     Bad("unknown_type.nii", _bytes(with_datatype(SMALL_NII, 1536, 128)),
@@ -182,6 +181,9 @@ BAD_CASES = [
     Bad("overflow.nii.gz", _bytes(header_only(overflow_header())),
         "too large: the header declares 18446744073709551616 voxels (2097152, 2097152, "
         f"4194304), more than max_voxels={DEFAULT_MAX_VOXELS}"),
+    Bad("dconn.nii", _link(str(CIFTI_FILE)),
+        "not a volume: a CIFTI-2 file (grayordinate data in a NIfTI-2 container) has no "
+        "3-D voxel grid; give the NIfTI volume it was made from"),
     Bad("dangling.nii.gz", _link("missing.nii.gz"),
         "broken symbolic link: its target 'missing.nii.gz' cannot be opened "
         "(No such file or directory)"),
