@@ -12,6 +12,7 @@ from monai.transforms import MapTransform, Transform
 from monai.utils import TransformBackends
 
 from niprep.core.nifti_read import read_volume
+from niprep.core.transforms.meta import meta_key
 
 
 class LoadNifti(Transform):
@@ -73,5 +74,5 @@ class LoadNiftid(MapTransform):
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
         for key in self.key_iterator(d):
-            d[key], d[f"{key}_{self.meta_key_postfix}"] = self.loader(d[key])
+            d[key], d[meta_key(key, self.meta_key_postfix)] = self.loader(d[key])
         return d

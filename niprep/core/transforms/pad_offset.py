@@ -7,6 +7,7 @@ from typing import Any
 
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
+from monai.utils import TransformBackends
 
 from niprep.config import normalize_target_size
 from niprep.core.annotations import Annotations
@@ -43,7 +44,7 @@ class PadOffset(Transform):
         target_size: ``(H, W)`` of the padded images, or ``None``.
     """
 
-    backend = ["numpy"]
+    backend = [TransformBackends.NUMPY]
 
     def __init__(self, target_size: tuple[int, int] | None) -> None:
         self.target_size = normalize_target_size(target_size)
