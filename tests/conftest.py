@@ -73,7 +73,7 @@ def read_tree(folder: Path) -> dict[str, str]:
 
 
 def worked_example_volume() -> np.ndarray:
-    """The 10 x 12 x 8 volume of SPEC section 7."""
+    """The 10 x 12 x 8 volume of docs/reference.md, Worked example."""
     volume = np.zeros((10, 12, 8), dtype=np.uint8)
     volume[2:5, 4:9, 1:4] = 3
     volume[6, 0:2, 5:8] = 7
@@ -82,7 +82,7 @@ def worked_example_volume() -> np.ndarray:
 
 @pytest.fixture
 def worked_example(tmp_path: Path) -> Path:
-    """A folder holding ``case_001_bbox.nii.gz``, the SPEC section 7 volume."""
+    """A folder holding ``case_001_bbox.nii.gz``, the worked example's volume."""
     folder = tmp_path / "masks"
     write_nifti(folder / "case_001_bbox.nii.gz", worked_example_volume())
     return folder

@@ -1,4 +1,4 @@
-"""The ``niprep`` command, run as users run it: a subprocess (SPEC section 10, issue 3)."""
+"""The ``niprep`` command, run as users run it: a subprocess (docs/reference.md, Options)."""
 
 from __future__ import annotations
 

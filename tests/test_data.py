@@ -1,4 +1,4 @@
-"""niprep.training.AnnotatedSliceDataset: every item is the CSV rows of its slice (SPEC 11)."""
+"""niprep.training.AnnotatedSliceDataset: every item is the CSV rows of its slice."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ TILTED = np.array([[0, 0, -2.0, 0], [1.0, 0, 0, 0], [0, -1.5, 0, 0], [0, 0, 0, 1
 def make_cases(root: Path) -> tuple[Path, Path]:
     """Three paired cases: ``images/<case>.nii.gz`` and ``labels/<case>_bbox.nii.gz``.
 
-    ``a``: the SPEC section 7 mask; ``b``: four values, value 4 in two pieces, stored
+    ``a``: the worked example's mask; ``b``: four values, value 4 in two pieces, stored
     tilted; ``c``: no annotation. Images are int16 noise of the same shapes.
     """
     rng = np.random.default_rng(7)
@@ -52,7 +52,7 @@ def make_cases(root: Path) -> tuple[Path, Path]:
 
 
 def view_slice(path: Path, view: str, index: int, orientation: str | None = None) -> np.ndarray:
-    """Slice ``index`` of a volume as SPEC section 3 takes it, straight from nibabel."""
+    """Slice ``index`` of a volume as the Coordinates table takes it, straight from nibabel."""
     image = nib.load(path)
     if orientation == "RAS":
         image = nib.as_closest_canonical(image)
@@ -63,7 +63,7 @@ def view_slice(path: Path, view: str, index: int, orientation: str | None = None
 
 
 def padded(picture: np.ndarray, size: tuple[int, int], fill: float = 0.0) -> np.ndarray:
-    """``picture`` placed as SPEC section 4 says: symmetric, odd pixel bottom/right."""
+    """``picture`` placed at the padding offset: symmetric, odd pixel bottom/right."""
     out = np.full(size, fill, dtype=np.float32)
     row, col = (size[0] - picture.shape[0]) // 2, (size[1] - picture.shape[1]) // 2
     out[row : row + picture.shape[0], col : col + picture.shape[1]] = picture
@@ -171,7 +171,7 @@ def test_monai_box_mode_is_array_order_with_exclusive_max(worked_example, tmp_pa
     write_nifti(tmp_path / "images" / "case_001.nii.gz", worked_example_volume())
     dataset = AnnotatedSliceDataset(tmp_path / "images", worked_example, target_size=(16, 16),
                                     box_mode="monai", include_empty=False)
-    # SPEC 7: axial slice 1 has X 6..10, Y 5..7 once padded (offsets row 3, col 2)
+    # worked example: axial slice 1 has X 6..10, Y 5..7 once padded (offsets row 3, col 2)
     assert dataset[0]["slice"] == 1
     assert dataset[0]["box"].tolist() == [[5.0, 6.0, 8.0, 11.0]]
     image = dataset[0]["image"][0]

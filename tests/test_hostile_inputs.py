@@ -1,4 +1,4 @@
-"""Broken and hostile input files: each one costs exactly its own case (SPEC section 6).
+"""Broken and hostile input files: each one costs exactly its own case.
 
 A folder of good cases is run alone, then again next to a corpus of broken files. Each
 broken file must be listed in the failures file with a one-line reason a person can act

@@ -1,4 +1,4 @@
-"""niprep.extract_slices_dataset: TIFF slices aligned with the CSVs (SPEC section 12)."""
+"""niprep.extract_slices_dataset: TIFF slices aligned with the CSVs."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The runner's safe output: exact removal of a case's old files, resume, failures, links,
-unwritable folders, recovery after a kill, one run at a time (issue 3, SPEC section 6).
+unwritable folders, recovery after a kill, one run at a time.
 
 The other runner, backend and CLI tests import :func:`make_masks` and :func:`snapshot`.
 """

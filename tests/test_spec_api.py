@@ -1,4 +1,4 @@
-"""SPEC section 9: the Python functions users and checks rely on."""
+"""The Python functions users and checks rely on."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import niprep
 import niprep.slices
 from niprep import extract_annotations, extract_annotations_dataset
 
-#: SPEC section 9's keyword options and their defaults (progress off in the tests)
+#: the keyword options and their defaults (progress off in the tests)
 KEYWORD_DEFAULTS = dict(
     instances="label", connectivity=26, min_voxels=0, min_volume_mm3=0.0, box_scope="volume",
     include_label=False, write_empty=False, orientation=None, strip_suffix="_bbox", workers=1,

@@ -1,4 +1,4 @@
-"""SPEC section 1 (inputs, case names, voxel values) and the per-case failures of 4 and 6."""
+"""Inputs, case names, voxel values, and the per-case failures (docs/reference.md)."""
 
 from __future__ import annotations
 
@@ -268,7 +268,7 @@ def test_a_dangling_link_with_a_nifti_name_is_a_failing_case(tmp_path: Path):
     assert (summary.done, summary.failed) == (1, 1)
 
 
-# ---------------------------------------------------------------- target_size (SPEC 4)
+# ---------------------------------------------------------------- target_size
 
 
 def test_a_case_larger_than_target_size_fails_alone_giving_both_sizes(tmp_path: Path):

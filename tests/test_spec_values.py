@@ -1,4 +1,4 @@
-"""SPEC sections 2, 4 and 5: what is an annotation, in which order, and what is written."""
+"""What is an annotation, in which order, and what is written (docs/reference.md)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def run(tmp_path: Path, volume: np.ndarray, name: str = "v.nii.gz", affine=None,
     return read_tree(out), summary
 
 
-# ---------------------------------------------------------------- SPEC 2: label mode
+# ---------------------------------------------------------------- annotations: label mode
 
 
 def test_each_distinct_positive_value_is_one_annotation_even_non_integer(tmp_path: Path):
@@ -70,7 +70,7 @@ def test_negative_and_zero_values_are_background(tmp_path: Path):
     assert (int(summary), summary.done, summary.files_written) == (0, 1, 1)
 
 
-# ---------------------------------------------------------------- SPEC 2: components
+# ---------------------------------------------------------------- annotations: components
 
 
 def diagonal_chain() -> np.ndarray:
@@ -217,7 +217,7 @@ def test_components_of_values_beyond_32_bits_or_fractional(tmp_path: Path, dtype
     }
 
 
-# ---------------------------------------------------------------- SPEC 5: slice mode
+# ---------------------------------------------------------------- CSVs: slice mode
 
 
 def gap_volume() -> np.ndarray:
@@ -326,7 +326,7 @@ def test_slice_numbers_have_at_least_three_digits(tmp_path: Path):
     }
 
 
-# ---------------------------------------------------------------- SPEC 4: offsets
+# ---------------------------------------------------------------- padding offset
 
 
 @pytest.mark.parametrize(
@@ -358,7 +358,7 @@ def test_offsets_leave_radii_unchanged(tmp_path: Path):
                                      "3.0,2.5,2.0,1.0,0.5,1.0\n"}
 
 
-# ---------------------------------------------------------------- SPEC 6: layout, stats
+# ---------------------------------------------------------------- layout, stats
 
 
 def test_saving_mode_view_puts_every_case_in_one_view_folder(tmp_path: Path):

@@ -1,4 +1,4 @@
-"""SPEC section 7, to the byte, through the public API."""
+"""The worked example of docs/reference.md, to the byte, through the public API."""
 
 from __future__ import annotations
 

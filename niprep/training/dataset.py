@@ -1,4 +1,6 @@
-"""Training samples on the fly: image slices with the boxes the CSVs hold (SPEC section 11).
+"""Training samples on the fly: image slices with the boxes the CSVs hold.
+
+What an item holds is described in docs/reference.md, Training samples.
 
 An item is built from the same transforms as the CSV pipeline: the boxes are the mask's
 ``Annotations.slice_rows()``, the rows the CSV writer writes for that slice, and the image
@@ -163,10 +165,11 @@ class AnnotatedSliceDataset(Dataset):
     naming the file. An item is a dict:
 
     * ``image``: float32 ``[1, H, W]``, the slice padded to ``target_size`` with
-      ``pad_value`` at the offset of SPEC section 4, ``normalization="min-max"`` mapping the
-      volume's range to 0..1 (``pad_value`` is then in those units); its memory follows
-      the volume's (an axial slice of a NIfTI volume is a transposed, Fortran-ordered
-      tensor, which ``collate_slices`` stacks into a contiguous batch);
+      ``pad_value`` at the padding offset (see docs/reference.md, Padding offset),
+      ``normalization="min-max"`` mapping the volume's range to 0..1 (``pad_value`` is
+      then in those units); its memory follows the volume's (an axial slice of a NIfTI
+      volume is a transposed, Fortran-ordered tensor, which ``collate_slices`` stacks into
+      a contiguous batch);
     * ``box``: float32 ``[N, 4]``, the ``X_MIN, Y_MIN, X_MAX, Y_MAX`` rows
       ``extract_annotations`` writes for the slice (``[0, 4]`` when none); with
       ``box_mode="monai"`` the same boxes as MONAI detection takes them: ``row_min,

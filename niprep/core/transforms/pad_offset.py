@@ -1,4 +1,7 @@
-"""Shift annotation boxes by the symmetric padding to ``target_size`` (SPEC section 4)."""
+"""Shift annotation boxes by the symmetric padding to ``target_size``.
+
+The offset is that of docs/reference.md, Padding offset.
+"""
 
 from __future__ import annotations
 

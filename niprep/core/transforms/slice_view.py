@@ -21,7 +21,9 @@ VIEW_AXES: dict[str, tuple[int, int, int]] = {
 
 
 class SliceView(Transform):
-    """Reorder a volume's axes to ``(slice, row, col)`` for ``view`` (SPEC section 3).
+    """Reorder a volume's axes to ``(slice, row, col)`` for ``view``.
+
+    Which axis is sliced, and which is a row, is in docs/reference.md, Coordinates.
 
     ``out[s]`` is exactly the 2-D slice numpy gives (``vol[:, :, s]`` for axial, ...).
     The result is a strided view of the input.
