@@ -8,7 +8,6 @@ files, and nothing may be written outside the output folder.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import os
 import re
@@ -26,8 +25,11 @@ import numpy as np
 import pytest
 from conftest import (
     CIFTI_FILE,
+    SMALL_NII,
     nifti_bytes,
+    read_failures,
     small_volume,
+    snapshot,
     worked_example_volume,
     write_nifti,
 )
@@ -131,7 +133,6 @@ def _nan_volume() -> np.ndarray:
 
 
 NOISE_GZ = gzip.compress(nifti_bytes(labelled_noise()), mtime=0)
-SMALL_NII = nifti_bytes(small_volume())
 SCALED_NII = nifti_bytes(small_volume(), slope=2.0, inter=1.0)
 SHORT_DATA = ("truncated file: its data inflates to 542 bytes, but its header needs 562 "
               "(voxels from byte 352, 210 of them, 1 B each)")
@@ -214,40 +215,6 @@ def matches(reason: str, expected: str | re.Pattern) -> bool:
     return expected.fullmatch(reason) is not None
 
 
-# ------------------------------------------------------------------ reading the output
-
-
-def output_files(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` but the run's own state, as ``{relative path: bytes}``."""
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and ".niprep" not in path.relative_to(folder).parts
-    }
-
-
-def snapshot(folder: Path, skip: set[str]) -> dict[str, bytes | str | None]:
-    """Every entry under ``folder`` outside the folders named in ``skip``: file bytes,
-    link targets, ``None`` for folders."""
-    entries: dict[str, bytes | str | None] = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if relative.parts[0] in skip:
-            continue
-        if path.is_symlink():
-            entries[str(relative)] = str(path.readlink())
-        elif path.is_file():
-            entries[str(relative)] = path.read_bytes()
-        else:
-            entries[str(relative)] = None
-    return entries
-
-
-def read_failures(output: Path) -> list[list[str]]:
-    with open(output / FAILURES_FILE, newline="", encoding="utf-8") as handle:
-        return list(csv.reader(handle))
-
-
 # ------------------------------------------------------------------ the tests
 
 
@@ -266,8 +233,8 @@ def corpus_run(tmp_path_factory) -> dict:
 
 def test_bad_files_do_not_change_the_good_cases_outputs(corpus_run):
     root = corpus_run["root"]
-    alone = output_files(root / "out_good")
-    mixed = output_files(root / "out_mixed")
+    alone = snapshot(root / "out_good")
+    mixed = snapshot(root / "out_mixed")
     assert mixed.pop(FAILURES_FILE)
     assert mixed == alone
     assert {path.split("/")[0] for path in alone} == set(GOOD_CASES) | {
@@ -282,15 +249,14 @@ def test_bad_files_do_not_change_the_good_cases_outputs(corpus_run):
 @pytest.mark.parametrize("bad", BAD_CASES, ids=[bad.name.replace("\n", "\\n") for bad in BAD_CASES])
 def test_each_bad_file_is_listed_with_its_reason(corpus_run, bad):
     output = corpus_run["root"] / "out_mixed"
-    rows = {filename: reason for filename, reason in read_failures(output)[1:]}
+    rows = dict(read_failures(output))
     assert matches(rows[bad.name], bad.reason), rows[bad.name]
     assert dict(corpus_run["mixed"].failures)[bad.name] == rows[bad.name]
 
 
 def test_failures_file_lists_every_bad_file_once_in_case_order(corpus_run):
     rows = read_failures(corpus_run["root"] / "out_mixed")
-    assert rows[0] == ["FILENAME", "ERROR"]
-    assert [filename for filename, _ in rows[1:]] == sorted(bad.name for bad in BAD_CASES)
+    assert [filename for filename, _ in rows] == sorted(bad.name for bad in BAD_CASES)
 
 
 def test_nothing_is_written_outside_the_output_folders(corpus_run):
@@ -302,7 +268,7 @@ def test_nothing_is_written_outside_the_output_folders(corpus_run):
 
 def test_links_single_frames_and_odd_names_read_as_their_volume(corpus_run):
     output = corpus_run["root"] / "out_good"
-    files = output_files(output)
+    files = snapshot(output)
     reference = {path.split("/", 1)[1].replace("case_001", "{}"): data
                  for path, data in files.items() if path.startswith("case_001/")}
     assert reference
@@ -374,7 +340,8 @@ def test_single_file_api_raises_the_reason_and_writes_nothing(tmp_path):
     reason = "truncated file: the gzip stream ends early (an incomplete download?)"
     with pytest.raises(ValueError, match=f"^{re.escape(f'truncated.nii.gz: {reason}')}$"):
         extract_annotations(path, tmp_path / "out", progress=False)
-    assert set(output_files(tmp_path / "out")) <= {FAILURES_FILE}
+    # the exception is the report: no file at all, not even a failures file
+    assert snapshot(tmp_path / "out") == {}
 
 
 def test_command_exits_1_and_lists_the_bad_files_without_traceback(tmp_path):
@@ -390,9 +357,9 @@ def test_command_exits_1_and_lists_the_bad_files_without_traceback(tmp_path):
     assert "Traceback" not in done.stderr
     assert f"{len(GOOD_CASES)} done, {len(BAD_CASES)} failed" in done.stdout
     rows = read_failures(tmp_path / "out")
-    assert [filename for filename, _ in rows[1:]] == sorted(bad.name for bad in BAD_CASES)
+    assert [filename for filename, _ in rows] == sorted(bad.name for bad in BAD_CASES)
     assert all(matches(reason, bad.reason) for (_, reason), bad in
-               zip(rows[1:], sorted(BAD_CASES, key=lambda bad: bad.name)))
+               zip(rows, sorted(BAD_CASES, key=lambda bad: bad.name)))
 
 
 def test_names_not_utf8_or_with_line_breaks_fail_alone_on_one_line(tmp_path: Path, capfd):

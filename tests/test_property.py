@@ -242,7 +242,7 @@ def test_pipeline_matches_the_reference(first, second, zooms, options):
             write_nifti(root / "in" / filename, volume, np.diag([*zooms, 1.0]))
         summary = extract_annotations_dataset(root / "in", root / "out", progress=False,
                                               **options)
-        failures = read_failures(root / "out", options["view"])
+        failures = dict(read_failures(root / "out", options["view"]))
         written = read_tree(root / "out")
     written.pop(f"{options['view']}_annotations_failures.csv", None)
     assert written == expected

@@ -13,13 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CIFTI_FILE, nifti_bytes, small_volume, write_nifti
+from conftest import CIFTI_FILE, SMALL_NII, small_volume, write_nifti
 
 from niprep import extract_annotations_dataset, extract_slices_dataset
 from niprep.core.transforms import LoadNifti
 from niprep.training.dataset import AnnotatedSliceDataset
-
-SMALL_NII = nifti_bytes(small_volume())
 
 #: file name -> (how to write it, the reason every entry point gives)
 BROKEN: dict[str, tuple[Callable[[Path], object], str]] = {

@@ -1,7 +1,5 @@
 """The runner's safe output: exact removal of a case's old files, resume, failures, links,
 unwritable folders, recovery after a kill, one run at a time.
-
-The other runner, backend and CLI tests import :func:`make_masks` and :func:`snapshot`.
 """
 
 from __future__ import annotations
@@ -15,53 +13,13 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import write_nifti
+from conftest import clean_run, make_masks, moving_mask, snapshot, write_nifti
 
 from niprep import extract_annotations, extract_annotations_dataset
 from niprep.run.output_lock import OutputInUseError
 
 QUIET = dict(progress=False)
-
-
-def mask(index: int, slices: int = 12) -> np.ndarray:
-    """A small mask whose two labels move with ``index`` (so every case differs)."""
-    volume = np.zeros((6, 7, slices), dtype=np.uint8)
-    volume[1 : 3 + index % 3, 2:5, 1 : 1 + slices // 3] = 1
-    volume[4, index % 7, slices // 2 : slices - 1] = 2 + index % 5
-    return volume
-
-
-def make_masks(folder: Path, count: int, slices: int = 12) -> Path:
-    """``count`` masks ``case_000_bbox.nii.gz`` ... in ``folder``; returns the folder."""
-    for index in range(count):
-        write_nifti(folder / f"case_{index:03d}_bbox.nii.gz", mask(index, slices))
-    return folder
-
-
-def snapshot(folder: Path) -> dict[str, bytes | str]:
-    """Every file (its bytes), folder and link under ``folder``, ``.niprep`` left out."""
-    tree: dict[str, bytes | str] = {}
-    for root, folders, files in os.walk(folder):
-        here = Path(root)
-        folders[:] = [name for name in folders if name != ".niprep" or here != folder]
-        for name in folders + files:
-            path = here / name
-            key = str(path.relative_to(folder))
-            if path.is_symlink():
-                tree[key] = f"link -> {os.readlink(path)}"
-            elif path.is_dir():
-                tree[key] = "folder"
-            else:
-                tree[key] = path.read_bytes()
-    return tree
-
-
-def clean_run(masks: Path, folder: Path, **options) -> dict[str, bytes | str]:
-    """The snapshot of a run into an empty folder."""
-    extract_annotations_dataset(masks, folder, **QUIET, **options)
-    return snapshot(folder)
 
 
 @pytest.fixture
@@ -102,7 +60,7 @@ def test_resume_skips_exactly_the_unchanged_cases(masks: Path, tmp_path: Path) -
     }
 
     os.utime(masks / "case_001_bbox.nii.gz", ns=(1, 10**18))  # touched, same content
-    write_nifti(masks / "case_002_bbox.nii.gz", mask(7))  # new content
+    write_nifti(masks / "case_002_bbox.nii.gz", moving_mask(7))  # new content
     (out / "case_003" / "axial" / "case_003_axial_001.csv").unlink()  # an output lost
     resumed = extract_annotations_dataset(masks, out, **QUIET, save_stats=True, resume=True)
     assert (resumed.done, resumed.skipped) == (2, 2)
@@ -132,7 +90,7 @@ def test_failed_case_keeps_no_file_of_an_earlier_run(masks: Path, tmp_path: Path
 
 
 def test_a_file_two_slots_share_is_removed_only_by_its_last_writer(tmp_path: Path) -> None:
-    source = write_nifti(tmp_path / "masks" / "case_bbox.nii.gz", mask(1))
+    source = write_nifti(tmp_path / "masks" / "case_bbox.nii.gz", moving_mask(1))
     out = tmp_path / "out"
     extract_annotations(source, out, view="axial", saving_mode="volume", **QUIET)
     extract_annotations(source, out, view="coronal", saving_mode="volume", **QUIET)

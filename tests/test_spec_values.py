@@ -7,14 +7,17 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-from conftest import read_tree, user_files, write_nifti
+from conftest import (
+    BOX,
+    BOX_LABEL,
+    VOLUME_BOX,
+    VOLUME_BOX_LABEL,
+    read_tree,
+    user_files,
+    write_nifti,
+)
 
 from niprep import extract_annotations_dataset
-
-BOX = "X_MIN,Y_MIN,X_MAX,Y_MAX\n"
-BOX_LABEL = "X_MIN,Y_MIN,X_MAX,Y_MAX,LABEL\n"
-VOLUME_BOX = "X_MIN,Y_MIN,Z_MIN,X_MAX,Y_MAX,Z_MAX\n"
-VOLUME_BOX_LABEL = "X_MIN,Y_MIN,Z_MIN,X_MAX,Y_MAX,Z_MAX,LABEL\n"
 
 
 def run(tmp_path: Path, volume: np.ndarray, name: str = "v.nii.gz", affine=None, **options):
