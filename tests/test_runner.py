@@ -4,6 +4,7 @@ unwritable folders, recovery after a kill, one run at a time.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import clean_run, make_masks, moving_mask, snapshot, write_nifti
 
@@ -237,3 +239,25 @@ def test_a_second_run_on_a_folder_in_use_is_refused(tmp_path: Path) -> None:
         extract_annotations_dataset(masks, out, write_empty=True, **QUIET)
     assert process.wait() == 0
     assert snapshot(out) == clean_run(masks, tmp_path / "clean", write_empty=True)
+
+
+def test_stats_and_failures_files_are_standard_csv_for_odd_names(tmp_path: Path) -> None:
+    masks = tmp_path / "masks"
+    write_nifti(masks / 'a,"b".nii.gz', moving_mask(0))
+    write_nifti(masks / "flat, 2-D.nii.gz", np.ones((3, 4), np.uint8))
+    write_nifti(masks / "car\rriage.nii.gz", moving_mask(1))
+    out = tmp_path / "out"
+    extract_annotations_dataset(masks, out, save_stats=True, **QUIET)
+    name_refused = ("the file name holds a control character or bytes that are not UTF-8; "
+                    "rename the file")
+    shape = ("not a 3-D volume: the header gives shape (3, 4) (a 4-D volume is taken only when "
+             "its 4th axis has length 1)")
+    assert (out / "axial_annotations_failures.csv").read_bytes() == (
+        f'FILENAME,ERROR\n"car\rriage.nii.gz",{name_refused}\n"flat, 2-D.nii.gz","{shape}"\n'
+    ).encode()
+    assert (out / "axial_annotations_stats.csv").read_bytes() == (
+        b'FILENAME,NUM_ANNOTATIONS\n"a,""b"".nii.gz",2\nTOTAL_ANNOTATIONS,2\n'
+    )
+    with open(out / "axial_annotations_failures.csv", newline="") as handle:
+        assert [row[0] for row in csv.reader(handle)] == [
+            "FILENAME", "car\rriage.nii.gz", "flat, 2-D.nii.gz"]
