@@ -13,15 +13,15 @@ from typing import Any
 
 from monai.transforms import MapTransform
 
-from niprep.config import ExtractOptions
 from niprep.core.annotations import Annotations
 from niprep.core.transforms import LoadNiftid, MaskToBoxesd, Orientd, PadOffsetd, SliceViewd
+from niprep.options import Settings
 
 LABEL_KEY = "label"
 BOXES_KEY = f"{LABEL_KEY}_boxes"
 
 
-def view_transforms(key: str, options: ExtractOptions) -> list[MapTransform]:
+def view_transforms(key: str, options: Settings) -> list[MapTransform]:
     """The steps masks and images share: load, orient, axes to ``(slice, row, col)``.
 
     Args:
@@ -35,7 +35,7 @@ def view_transforms(key: str, options: ExtractOptions) -> list[MapTransform]:
     ]
 
 
-def build(options: ExtractOptions, key: str = LABEL_KEY) -> list[MapTransform]:
+def build(options: Settings, key: str = LABEL_KEY) -> list[MapTransform]:
     """The steps that turn ``{key: path}`` into ``{key}_boxes``, in order (a
     ``monai.transforms.Compose`` of them does the same).
 
@@ -51,8 +51,7 @@ def build(options: ExtractOptions, key: str = LABEL_KEY) -> list[MapTransform]:
             connectivity=options.connectivity,
             min_voxels=options.min_voxels,
             min_volume_mm3=options.min_volume_mm3,
-            # per-slice boxes are written in slice mode only
-            box_scope=options.box_scope if options.extraction_mode == "slice" else "volume",
+            box_scope=options.box_scope,
         ),
         PadOffsetd(f"{key}_boxes", target_size=options.target_size),
     ]
@@ -77,7 +76,7 @@ def apply_chain(
     return data
 
 
-def annotate(path: str | os.PathLike, options: ExtractOptions) -> Annotations:
+def annotate(path: str | os.PathLike, options: Settings) -> Annotations:
     """The annotations of one mask file, in the view frame, padding offset applied.
 
     Args:

@@ -11,8 +11,8 @@ from monai.transforms import MapTransform, Transform
 from monai.utils import TransformBackends
 from nibabel import orientations
 
-from niprep.config import normalize_orientation
 from niprep.core.transforms.meta import meta_key, read_meta
+from niprep.options import checks
 
 
 class Orient(Transform):
@@ -28,7 +28,7 @@ class Orient(Transform):
     backend = [TransformBackends.NUMPY]
 
     def __init__(self, axcodes: str | None) -> None:
-        self.axcodes = normalize_orientation(axcodes)
+        self.axcodes = checks.orientation("orientation", axcodes)
 
     def __call__(self, array: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the reoriented ``(array, affine)``."""
