@@ -2,8 +2,8 @@
 
 Every entry point (the runner, the training dataset, the preview) reads through
 :func:`read_header` and :func:`read_volume`, so the same broken file gets the same one-line
-reason everywhere (see README.md, "Failures"). Everything the header can tell is checked
-before any voxel is read.
+reason everywhere (see docs/reference.md, Stats and failures files). Everything the
+header can tell is checked before any voxel is read.
 
 nibabel inflates ``.nii.gz`` data with Python's ``gzip`` (zlib); ISA-L's inflate gives
 the same bytes about three times faster. It is used only when nibabel would hand the

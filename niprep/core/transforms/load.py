@@ -25,7 +25,7 @@ class LoadNifti(Transform):
     Shape, voxel count and voxel type are checked on the header, before any voxel is
     read or memory set aside for them; integer and real types are accepted (complex and
     RGB are refused), and real voxels must be finite. A broken file is refused with a
-    one-line reason (see README.md, "Failures").
+    one-line reason (see docs/reference.md, Stats and failures files).
 
     Args:
         max_voxels: refuse, from the header alone, a volume declaring more voxels.
