@@ -1,4 +1,4 @@
-"""niprep.extract_slices_dataset: TIFF slices aligned with the CSVs (SPEC section 12)."""
+"""niprep.extract_slices_dataset: TIFF slices aligned with the CSVs."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ import nibabel as nib
 import numpy as np
 import pytest
 import tifffile
-from conftest import worked_example_volume, write_nifti
-from test_data import TARGET, VIEWS, make_cases, num_slices, padded, view_slice
+from conftest import (
+    TARGET,
+    VIEWS,
+    num_slices,
+    padded,
+    view_slice,
+    worked_example_volume,
+    write_nifti,
+)
 
 from niprep import extract_annotations_dataset, extract_slices_dataset
-
-
-@pytest.fixture
-def cases(tmp_path: Path) -> tuple[Path, Path]:
-    return make_cases(tmp_path / "data")
 
 
 def read_tiffs(folder: Path) -> dict[str, np.ndarray]:
@@ -137,7 +139,8 @@ def test_failures_are_listed_and_leave_nothing(tmp_path):
         ({"normalization": "z-score"},
          "normalization='z-score' is not valid; choose one of None, 'min-max'"),
         ({"pad_value": "zero"}, "pad_value='zero' is not valid; use a finite number"),
-        ({"data_mode": "box"}, "data_mode='box' does not apply to extract_slices_dataset"),
+        ({"data_mode": "box"}, "extract_slices_dataset takes no option 'data_mode'; it is an "
+                               "option of extract_annotations_dataset"),
         ({"saving_mode": "slice"}, "saving_mode='slice' is not valid; choose one of"),
     ],
 )

@@ -9,8 +9,8 @@ from pathlib import PurePosixPath
 import numpy as np
 import tifffile
 
-from niprep.config import ExtractOptions
 from niprep.core.pictures import SlicePictures, load_view
+from niprep.options import Settings
 from niprep.run.inputs import Case
 from niprep.tasks.base import CaseOutput, case_folder
 from niprep.tasks.csv_files import slice_file_name
@@ -25,7 +25,7 @@ def tiff_bytes(picture: np.ndarray) -> bytes:
 
 @dataclass(frozen=True)
 class SliceImageTask:
-    """Write a TIFF of every slice of each image volume (SPEC section 12).
+    """Write a TIFF of every slice of each image volume (see docs/reference.md, Image slices).
 
     Files are named and laid out like the per-slice CSVs:
     ``<case>/<view>/<case>_<view>_<s>.tif`` (``saving_mode="case"``) or
@@ -36,7 +36,7 @@ class SliceImageTask:
             ``target_size``, ``pad_value``, ``normalization``, ``orientation``, ...).
     """
 
-    options: ExtractOptions
+    options: Settings
 
     name = "slices"
     count_column = "NUM_SLICES"

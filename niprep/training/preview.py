@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,12 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from niprep.config import ExtractOptions
+from niprep.options import Settings
+from niprep.options.groups import ANNOTATION, IMAGE, INPUT
+from niprep.run.atomic import write_then_move
 from niprep.run.inputs import Case
 from niprep.run.output_tree import STATE_DIR, OutputTree
-from niprep.training.dataset import ANNOTATION_OPTIONS, AnnotatedSliceDataset, CasePair, pair_cases
+from niprep.training.dataset import AnnotatedSliceDataset, CasePair, pair_cases
 
 PREVIEW_FOLDER = "preview"
 #: pixels between tiles, and the height of the caption strip under each tile
@@ -130,9 +131,7 @@ def save_preview(dataset: AnnotatedSliceDataset, path: str | os.PathLike, count:
     png = montage_png(dataset, count)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.tmp")
-    staged.write_bytes(png)
-    os.replace(staged, path)
+    write_then_move(png, path, path.parent)
     return path
 
 
@@ -164,7 +163,7 @@ def preview_run(
     task_name: str,
     images: Sequence[Case] | None,
     labels: Sequence[Case] | None,
-    options: ExtractOptions,
+    options: Settings,
 ) -> Path:
     """Write ``<output>/preview/<view>_<task>_preview.png`` for a finished run.
 
@@ -187,8 +186,8 @@ def preview_run(
         pairs = pair_cases(images, labels)
     pairs = sorted(pairs, key=lambda pair: pair.name)
     chosen = [(pairs[n].image, pairs[n].label) for n in spread(options.preview, len(pairs))]
-    settings = {name: getattr(options, name) for name in ANNOTATION_OPTIONS}
-    settings.update(pad_value=options.pad_value, normalization=options.normalization)
+    settings = {option.name: options.values[option.name]
+                for group in (INPUT, ANNOTATION, IMAGE) for option in group.options}
     dataset = AnnotatedSliceDataset.from_pairs(
         chosen, options.view, options.target_size, include_empty=False, **settings
     )
@@ -198,11 +197,7 @@ def preview_run(
         )
     relative = preview_file(options.view, task_name)
     output = Path(output_path)
-    with tempfile.NamedTemporaryFile(dir=output / STATE_DIR, suffix=".png", delete=False) as staged:
-        staged.write(montage_png(dataset, options.preview))
-    try:
-        OutputTree(output).place(staged.name, relative)  # never through a link
-    finally:
-        Path(staged.name).unlink(missing_ok=True)
+    write_then_move(montage_png(dataset, options.preview), relative, output / STATE_DIR,
+                    move=OutputTree(output).place)  # never through a link
     return output / relative
 

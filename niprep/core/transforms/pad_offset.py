@@ -1,4 +1,7 @@
-"""Shift annotation boxes by the symmetric padding to ``target_size`` (SPEC section 4)."""
+"""Shift annotation boxes by the symmetric padding to ``target_size``.
+
+The offset is that of docs/reference.md, Padding offset.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ from typing import Any
 
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
+from monai.utils import TransformBackends
 
-from niprep.config import normalize_target_size
 from niprep.core.annotations import Annotations
+from niprep.options import checks
 
 
 def padding_offset(
@@ -43,10 +47,10 @@ class PadOffset(Transform):
         target_size: ``(H, W)`` of the padded images, or ``None``.
     """
 
-    backend = ["numpy"]
+    backend = [TransformBackends.NUMPY]
 
     def __init__(self, target_size: tuple[int, int] | None) -> None:
-        self.target_size = normalize_target_size(target_size)
+        self.target_size = checks.target_size("target_size", target_size)
 
     def __call__(self, annotations: Annotations) -> Annotations:
         rows, cols = padding_offset(annotations.slice_shape, self.target_size)
