@@ -8,7 +8,7 @@ takes a path that needs no compiling meanwhile. Later calls, later runs and work
 processes find the cache filled. The background processes of all the programs that share
 a cache take turns (a file lock), so the second one finds the work done.
 
-    python -m niprep.core.compile_aside   # reads a pickled (module, name, signature)
+    python -m niprep.core.compile_aside HEX   # a pickled (module, name, signature)
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import fcntl
 import hashlib
 import os
 import pickle
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,8 +26,9 @@ from numba.core.dispatcher import Dispatcher
 
 Signature = tuple[Any, ...]  # numba types of a kernel's arguments
 
-# (kernel, signature) -> (pid of the process that started it, the compiling process)
-_compiling: dict[tuple[Dispatcher, Signature], tuple[int, subprocess.Popen]] = {}
+# (kernel, signature) -> (pid of the process that started the compile, pid of the
+# compiling process, 0 once it has ended and been waited for)
+_compiling: dict[tuple[Dispatcher, Signature], tuple[int, int]] = {}
 
 
 def kernel_ready(kernel: Any, signature: Signature) -> bool:
@@ -45,10 +45,11 @@ def kernel_ready(kernel: Any, signature: Signature) -> bool:
     """
     if not isinstance(kernel, Dispatcher) or signature in kernel.overloads:
         return True
-    started = _compiling.get((kernel, signature))
+    key = (kernel, signature)
+    started = _compiling.get(key)
     if started is not None and started[0] != os.getpid():
         started = None  # a forked worker: the compiling process is its parent's child
-    if started is not None and started[1].poll() is None:
+    if started is not None and _still_running(key, wait=False):
         return False
     if kernel._cache.load_overload(signature, kernel.targetctx) is not None:
         kernel.compile(signature)  # in the cache: this loads it
@@ -56,7 +57,7 @@ def kernel_ready(kernel: Any, signature: Signature) -> bool:
     if started is not None:
         return True
     try:
-        _compiling[(kernel, signature)] = (os.getpid(), _start(kernel, signature))
+        _compiling[key] = (os.getpid(), _start(kernel, signature))
     except OSError:
         return True
     return False
@@ -75,26 +76,36 @@ def prepare(kernel: Any) -> None:
 
 def wait_for_compiles() -> None:
     """Wait for the background compiles this process started (benchmarks, tests)."""
-    for pid, process in _compiling.values():
-        if pid == os.getpid():
-            process.wait()
+    for key, (owner, _) in list(_compiling.items()):
+        if owner == os.getpid():
+            _still_running(key, wait=True)
 
 
-def _start(kernel: Dispatcher, signature: Signature) -> subprocess.Popen:
+def _still_running(key: tuple[Dispatcher, Signature], wait: bool) -> bool:
+    """Whether the compiling process of ``key`` runs; once it has ended it is waited for
+    (and forgotten: its pid may be another process's later)."""
+    owner, child = _compiling[key]
+    if child == 0:
+        return False
+    if os.waitpid(child, 0 if wait else os.WNOHANG)[0] == 0:
+        return True
+    _compiling[key] = (owner, 0)
+    return False
+
+
+def _start(kernel: Dispatcher, signature: Signature) -> int:
+    """Start a process compiling ``kernel`` for ``signature``; its pid."""
     function = kernel.py_func
+    payload = pickle.dumps((function.__module__, function.__qualname__, signature)).hex()
     package_root = str(Path(__file__).resolve().parents[2])
     path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
-    process = subprocess.Popen(
-        [sys.executable, "-m", __name__],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": path},
-        start_new_session=True,  # an interrupted run leaves the compile to finish
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    return os.posix_spawn(
+        sys.executable, [sys.executable, "-m", __name__, payload],
+        {**os.environ, "PYTHONPATH": path},
+        file_actions=quiet,
+        setsid=True,  # an interrupted run leaves the compile to finish
     )
-    process.stdin.write(pickle.dumps((function.__module__, function.__qualname__, signature)))
-    process.stdin.close()
-    return process
 
 
 def _lock_path(module: str) -> Path:
@@ -118,4 +129,4 @@ def _compile(module: str, name: str, signature: Signature) -> None:
 
 
 if __name__ == "__main__":
-    _compile(*pickle.loads(sys.stdin.buffer.read()))
+    _compile(*pickle.loads(bytes.fromhex(sys.argv[1])))
