@@ -6,12 +6,13 @@ components``, the default, splits labels into connected components, the CPU-heav
 ``--mode label`` is the light default of the API) with:
 
 * ``serial``: ``workers=1``, after a warm-up run (imports, numba cache);
-* ``process``: ``workers=2``, a pool of two local processes started by the call
-  (cold: the fork server imports niprep first; warm: a later call reuses the fork server);
+* ``process``: ``workers=2``, a pool of two local processes started by the call (forked
+  from this process, with its imports; a fork server where this process runs threads);
 * ``dask local``: ``backend="dask"``, ``workers=2``, a 2-worker ``LocalCluster`` started
   by the call, startup included;
 * ``dask cluster``: ``backend="dask"`` against a 2-worker ``LocalCluster`` started
-  beforehand (``dask_address``), after one warm-up run: the steady state of a cluster.
+  beforehand (``dask_address``): the first run is the one whose workers import niprep,
+  the best is the steady state of a cluster.
 
 It prints each wall time and its speed-up over ``serial``, the CPU time the calling
 process itself spent (``parent CPU``: receiving results, moving files into place, the
@@ -105,9 +106,9 @@ def main() -> None:
                                               outputs / "dask-local", args.repeats)
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
         on_cluster = api(backend="dask", dask_address=cluster.scheduler_address)
-        on_cluster(outputs / "dask-cluster")  # workers import niprep once
+        # the first run is the one whose workers import niprep
         results["dask cluster (2 workers)"] = timed(on_cluster, outputs / "dask-cluster",
-                                                    args.repeats)
+                                                    args.repeats + 1)
 
     serial = min(wall for wall, _ in results["serial (workers=1)"])
     print(f"{'configuration':<26} {'first s':>8} {'best s':>8} {'speed-up':>9} "
