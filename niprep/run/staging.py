@@ -2,8 +2,9 @@
 
 This runs wherever the backend puts it (this process, a local worker process, a dask
 worker). The files land in a fresh folder under ``<output>/.niprep/staging/``, on the
-output's file system, so the process that owns the run can then move each one into
-place with an atomic rename.
+output's file system, at their paths relative to the output, so the process that owns
+the run can then move them into place with atomic renames: a folder the output lacks in
+one rename, few as its files are.
 """
 
 from __future__ import annotations
