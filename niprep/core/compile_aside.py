@@ -87,8 +87,11 @@ def _still_running(key: tuple[Dispatcher, Signature], wait: bool) -> bool:
     owner, child = _compiling[key]
     if child == 0:
         return False
-    if os.waitpid(child, 0 if wait else os.WNOHANG)[0] == 0:
-        return True
+    try:
+        if os.waitpid(child, 0 if wait else os.WNOHANG)[0] == 0:
+            return True
+    except ChildProcessError:
+        pass  # waited for elsewhere (SIGCHLD ignored): it has ended
     _compiling[key] = (owner, 0)
     return False
 
