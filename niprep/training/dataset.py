@@ -8,7 +8,6 @@ is the slice placed at the same padding offset (:mod:`niprep.tasks.slices`).
 from __future__ import annotations
 
 import os
-import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from niprep.core.pictures import SlicePictures, load_view
 from niprep.core.pipeline import annotate
 from niprep.core.transforms import Orient, SliceView, padding_offset
 from niprep.core.transforms.load import volume_shape
-from niprep.run.inputs import Case, case_for, find_cases
+from niprep.run.inputs import CasePair, case_for, find_cases, pair_cases
 
 #: the annotation options a dataset takes, besides its own (see AnnotatedSliceDataset)
 ANNOTATION_OPTIONS = (
@@ -42,21 +41,6 @@ ANNOTATION_OPTIONS = (
 SAMPLE_OPTIONS = ("pad_value", "normalization", "include_empty", "box_mode")
 
 
-@dataclass(frozen=True)
-class CasePair:
-    """An image volume and the label volume annotating it.
-
-    Args:
-        name: the case name (file name without extension and ``strip_suffix``).
-        image: the image file.
-        label: the label file, or ``None`` for an image without annotations.
-    """
-
-    name: str
-    image: Path
-    label: Path | None
-
-
 class CacheInfo(NamedTuple):
     """How the volume cache of one process went: look-ups served, volumes decoded."""
 
@@ -64,40 +48,6 @@ class CacheInfo(NamedTuple):
     misses: int
     size: int
     capacity: int
-
-
-def pair_cases(images: Sequence[Case], labels: Sequence[Case]) -> list[CasePair]:
-    """Pair image and label files by case name; warn once about the files left out.
-
-    Args:
-        images: the image cases, as :func:`~niprep.run.inputs.find_cases` gives them.
-        labels: the label cases.
-
-    Raises:
-        ValueError: no image has a label.
-    """
-    by_name = {case.name: case for case in labels if case.name is not None}
-    pairs = [
-        CasePair(case.name, case.path, by_name[case.name].path)
-        for case in images
-        if case.name in by_name
-    ]
-    paired = {pair.name for pair in pairs}
-    left_out = [f"image {case.filename!r}" for case in images if case.name not in paired] + [
-        f"label {case.filename!r}" for case in labels if case.name not in paired
-    ]
-    if not pairs:
-        raise ValueError(
-            "no image has a label of the same case name (after strip_suffix); "
-            f"left out: {', '.join(left_out[:6])}"
-        )
-    if left_out:
-        shown = ", ".join(left_out[:6]) + (", ..." if len(left_out) > 6 else "")
-        warnings.warn(
-            f"left out {len(left_out)} file(s) with no partner of the same case name: {shown}",
-            stacklevel=3,
-        )
-    return pairs
 
 
 def viewed_shape(path: str | os.PathLike, options: ExtractOptions) -> tuple[int, int, int]:

@@ -18,9 +18,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from niprep.config import ExtractOptions
-from niprep.run.inputs import Case
+from niprep.run.inputs import Case, CasePair, pair_cases
 from niprep.run.output_tree import STATE_DIR, OutputTree
-from niprep.training.dataset import ANNOTATION_OPTIONS, AnnotatedSliceDataset, CasePair, pair_cases
+from niprep.training.dataset import ANNOTATION_OPTIONS, AnnotatedSliceDataset
 
 PREVIEW_FOLDER = "preview"
 #: pixels between tiles, and the height of the caption strip under each tile
