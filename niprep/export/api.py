@@ -1,0 +1,153 @@
+"""``export_detection_dataset``: a folder of images and one of masks to a detection dataset.
+
+Before anything is written: the options are checked, images and masks are paired by case
+name, the masks are read once for the values they hold (unless ``classes`` and
+``split_file`` make that unnecessary), the split is decided and the classes are numbered.
+Then the runner exports each case atomically (resume, workers, backends, failures file)
+and the dataset files are assembled from the cases' parts (:mod:`niprep.export.dataset`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from functools import partial
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from niprep.config import ExtractOptions
+from niprep.core.classes import ClassMap
+from niprep.core.pipeline import annotate
+from niprep.export.dataset import dataset_files, write_files
+from niprep.export.options import ExportOptions
+from niprep.export.split import Split, make_split, read_split
+from niprep.export.task import ExportTask, part_path
+from niprep.run.backends import choose_backend, open_backend
+from niprep.run.inputs import Case, CasePair, find_cases, pair_cases
+from niprep.run.output_lock import OutputLock
+from niprep.run.output_tree import STATE_DIR, check_output
+from niprep.run.runner import LOCK_FILE, RunSummary, run
+
+
+@dataclass(frozen=True)
+class ExportSummary(RunSummary):
+    """What an export did: a :class:`~niprep.run.runner.RunSummary` (``int()`` is the
+    boxes written) and the boxes left out because their value is not in ``classes``.
+
+    Args:
+        left_out: boxes of values ``classes`` does not list.
+        split: ``{case name: split}``.
+        classes: ``{class id: name}``.
+    """
+
+    left_out: int = 0
+    split: dict[str, str] | None = None
+    classes: dict[int, str] | None = None
+
+
+def _mask_values(options: ExtractOptions, path: str) -> tuple[float, ...] | None:
+    """The annotation values of one mask, or ``None`` when it cannot be read (the export
+    of the case then says why)."""
+    try:
+        return tuple(annotate(path, options).values.tolist())
+    except Exception:
+        return None
+
+
+def _scan(pairs: Sequence[CasePair], options: ExportOptions) -> dict[str, tuple[float, ...]]:
+    """``{case: annotation values}`` of every readable mask, read on the run's backend."""
+    extraction = replace(options.extraction(), box_scope="volume", target_size=None)
+    name = choose_backend(options.backend, options.workers, options.dask_address)
+    workers = max(1, min(options.workers, len(pairs)))
+    found: dict[str, tuple[float, ...]] = {}
+    with open_backend(name, workers, options.dask_address, [__name__]) as backend, tqdm(
+        total=len(pairs), disable=not options.progress, unit="case", desc="niprep scan masks"
+    ) as bar:
+        work = partial(_mask_values, extraction)
+        for position, values in backend.imap_unordered(work, [str(p.label) for p in pairs]):
+            if isinstance(values, tuple):
+                found[pairs[position].name] = values
+            bar.update()
+    return found
+
+
+def _decide(
+    pairs: Sequence[CasePair], options: ExportOptions
+) -> tuple[Split, ClassMap]:
+    """The split and the classes of the export, or a ``ValueError`` naming the problem."""
+    names = [pair.name for pair in pairs]
+    values: dict[str, tuple[float, ...]] = {}
+    if options.classes is None or options.split_file is None:
+        values = _scan(pairs, options)
+    offset = 1 if options.format == "coco" else 0
+    class_map = ClassMap.build((v for found in values.values() for v in found), options.classes,
+                               offset)
+    if options.split_file is not None:
+        split = read_split(options.split_file, names)
+    else:
+        listed = set(class_map.values)
+        annotated = [name for name, found in values.items() if listed.intersection(found)]
+        split = make_split(names, annotated, options.split, options.split_seed,
+                           options.group_pattern)
+    return split, class_map
+
+
+def export_detection_dataset(
+    image_folder: str | os.PathLike,
+    label_folder: str | os.PathLike,
+    output_path: str | os.PathLike,
+    format: str = "yolo",
+    **options: Any,
+) -> ExportSummary:
+    """Export images and their masks as a YOLO, COCO or MONAI detection dataset.
+
+    Images and masks pair by case name (file name without extension and ``strip_suffix``);
+    files without a partner are left out with a warning. Whole cases go to ``train``,
+    ``val`` and ``test`` (patients kept together with ``group_pattern``) and the split is
+    written to ``split.json``. A case whose image and mask differ in shape or affine, or
+    that cannot be read, is listed in ``<out>/<view>_<format>_failures.csv`` and leaves no
+    file; the others go on. See ``docs/export.md`` for each format's layout.
+
+    Args:
+        image_folder: folder of ``.nii.gz`` / ``.nii`` image volumes.
+        label_folder: folder of the label masks.
+        output_path: the dataset folder.
+        format: ``"yolo"``, ``"coco"`` or ``"monai"``.
+        options: the keyword options of :class:`~niprep.export.options.ExportOptions`
+            (``split``, ``split_seed``, ``group_pattern``, ``split_file``, ``classes``,
+            ``window``, ``channels``, ``negatives``, ``view``, ``target_size``, ...).
+
+    Returns:
+        An :class:`ExportSummary`; ``int(summary)`` is the boxes written.
+
+    Raises:
+        ValueError: an option is not valid, the split file does not fit, the group
+            pattern does not match a case, or no image has a mask; nothing is written.
+        FileNotFoundError: a folder is missing or holds no NIfTI file.
+    """
+    settings = ExportOptions.from_mapping(dict(format=format, **options))
+    output = check_output(output_path)
+    pairs = pair_cases(find_cases(image_folder, settings.strip_suffix),
+                       find_cases(label_folder, settings.strip_suffix))
+    split, class_map = _decide(pairs, settings)
+    task = ExportTask(settings, {pair.name: str(pair.image) for pair in pairs},
+                      {pair.name: split.cases[pair.name] for pair in pairs}, class_map)
+    cases = [Case(pair.label, pair.name) for pair in pairs]
+    summary = run(task, cases, output)
+    failed = {filename for filename, _ in summary.failures}
+    with OutputLock(output / STATE_DIR / LOCK_FILE):
+        parts = [json.loads((output / part_path(case.name)).read_text(encoding="utf-8"))
+                 for case in cases if case.filename not in failed]
+        write_files(output, dataset_files(output, settings.format, split, class_map, parts))
+    left_out = sum(part["left_out"] for part in parts)
+    if left_out:
+        print(f"niprep: {left_out} box(es) of mask values that classes does not list were "
+              "left out", file=sys.stderr)
+    counts = {field.name: getattr(summary, field.name) for field in fields(summary)}
+    return ExportSummary(**counts, left_out=left_out, split=dict(task.splits),
+                         classes=class_map.id_names())
+
