@@ -3,8 +3,8 @@
 * every format: ``split.json`` (:mod:`niprep.export.split`);
 * ``yolo``: ``data.yaml`` (``path``, the splits that exist, ``names``);
 * ``coco``: ``annotations/instances_<split>.json`` for each split that exists;
-* ``monai``: ``datalist.json`` (``training``, ``validation``, ``test``, as
-  ``monai.data.load_decathlon_datalist`` reads it with ``is_segmentation=False``).
+* ``monai``: ``datalist.json`` (``training``, ``validation``, ``test`` for the splits that
+  exist, as ``monai.data.load_decathlon_datalist`` reads it with ``is_segmentation=False``).
 
 Each file is written aside under ``.niprep/`` and renamed into place, so a reader never
 sees half a file; the same cases, split and classes give the same bytes.
@@ -75,15 +75,21 @@ def coco_json(parts: Sequence[dict[str, Any]], class_map: ClassMap) -> str:
     return json.dumps(document, separators=(",", ":")) + "\n"
 
 
-def datalist_json(parts: Sequence[dict[str, Any]], class_map: ClassMap) -> str:
-    """The MONAI detection data list: every split's key, entries in case order.
+def datalist_json(
+    parts: Sequence[dict[str, Any]], splits: Sequence[str], class_map: ClassMap
+) -> str:
+    """The MONAI detection data list: a key per split that exists (MONAI's loader refuses
+    an empty list), entries in case order.
 
     Args:
         parts: the parts of every case, in case order.
+        splits: the splits that exist.
         class_map: the classes (ids from 0).
     """
-    document: dict[str, Any] = {key: [part["entry"] for part in parts if part["split"] == split]
-                                for split, key in MONAI_KEYS.items()}
+    document: dict[str, Any] = {
+        MONAI_KEYS[split]: [part["entry"] for part in parts if part["split"] == split]
+        for split in splits
+    }
     document["classes"] = {str(i): name for i, name in class_map.id_names().items()}
     return json.dumps(document, separators=(",", ":")) + "\n"
 
@@ -109,7 +115,7 @@ def dataset_files(
             files[coco_file(name)] = (coco_json(chosen, class_map)
                                       if name in split.names() else None)
     else:
-        files[DATALIST] = datalist_json(parts, class_map)
+        files[DATALIST] = datalist_json(parts, split.names(), class_map)
     return files
 
 
