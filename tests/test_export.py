@@ -260,6 +260,16 @@ def test_split_is_stable_under_rerun_and_split_file_reuse(dataset, tmp_path):
     assert (coco / "split.json").read_bytes() == (first / "split.json").read_bytes()
 
 
+def test_resume_skips_every_case_and_keeps_the_files(dataset, tmp_path):
+    images, masks = dataset
+    out = tmp_path / "out"
+    first = _export(images, masks, out, "coco", resume=True)
+    files = _tree(out)
+    again = _export(images, masks, out, "coco", resume=True)
+    assert (again.skipped, again.done, int(again)) == (10, 0, int(first))
+    assert _tree(out) == files
+
+
 def test_png_pixels_follow_the_window_formula_and_the_csv_offset(tmp_path):
     volume = np.arange(-700, -700 + np.prod(SHAPE) * 7, 7, dtype=np.int16).reshape(SHAPE)
     mask = np.zeros(SHAPE, dtype=np.uint8)
