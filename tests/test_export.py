@@ -72,13 +72,14 @@ def _export(images: Path, masks: Path, out: Path, fmt: str, **options) -> niprep
     return export_detection_dataset(images, masks, out, format=fmt, **options)
 
 
-def _csv_boxes(masks: Path, out: Path) -> dict[str, list[tuple[int, int, int, int, str]]]:
-    """``{<case>_axial_<NNN>: [(x0, y0, x1, y1, label)]}`` half-open, from the CSV task."""
-    niprep.extract_annotations_dataset(masks, out, data_mode="box", box_scope="slice",
-                                       target_size=TARGET, saving_mode="view",
-                                       include_label=True, progress=False)
+def _csv_boxes(masks: Path, out: Path, view: str = "axial"
+               ) -> dict[str, list[tuple[int, int, int, int, str]]]:
+    """``{<case>_<view>_<NNN>: [(x0, y0, x1, y1, label)]}`` half-open, from the CSV task."""
+    niprep.extract_annotations_dataset(masks, out, view=view, data_mode="box",
+                                       box_scope="slice", target_size=TARGET,
+                                       saving_mode="view", include_label=True, progress=False)
     boxes = {}
-    for path in sorted((out / "axial").glob("*.csv")):
+    for path in sorted((out / view).glob("*.csv")):
         with open(path, newline="") as handle:
             rows = list(csv.DictReader(handle))
         boxes[path.stem] = [(int(r["X_MIN"]), int(r["Y_MIN"]), int(r["X_MAX"]) + 1,
@@ -86,11 +87,12 @@ def _csv_boxes(masks: Path, out: Path) -> dict[str, list[tuple[int, int, int, in
     return boxes
 
 
-def test_yolo_boxes_read_by_globox_equal_the_half_open_csv_boxes(dataset, tmp_path):
+@pytest.mark.parametrize("view", ["axial", "coronal"])
+def test_yolo_boxes_read_by_globox_equal_the_half_open_csv_boxes(dataset, tmp_path, view):
     images, masks = dataset
     out = tmp_path / "yolo"
-    summary = _export(images, masks, out, "yolo")
-    expected = _csv_boxes(masks, tmp_path / "csv")
+    summary = _export(images, masks, out, "yolo", view=view)
+    expected = _csv_boxes(masks, tmp_path / "csv", view)
     names = {0: "1", 1: "2"}
     config = (out / "data.yaml").read_text()
     assert config == (f"path: {out}\ntrain: images/train\nval: images/val\n"
@@ -105,7 +107,7 @@ def test_yolo_boxes_read_by_globox_equal_the_half_open_csv_boxes(dataset, tmp_pa
             seen[Path(annotation.image_id).stem] = sorted(
                 (*box.ltrb, names[int(box.label)]) for box in annotation.boxes)
     # every slice is exported (negatives="all"); the empty ones have empty label files
-    assert len(seen) == 10 * SHAPE[2]
+    assert len(seen) == 10 * SHAPE[2 if view == "axial" else 1]
     assert int(summary) == sum(len(rows) for rows in expected.values())
     for stem, boxes in seen.items():
         want = sorted(expected.get(stem, []))
@@ -156,6 +158,36 @@ def test_coco_area_of_components_counts_only_their_own_pixels(tmp_path):
     document = json.loads((out / "annotations" / "instances_train.json").read_text())
     assert [(a["bbox"], a["area"]) for a in document["annotations"]] == [
         ([0, 0, 5, 5], 9), ([2, 2, 1, 1], 1)]
+
+
+def test_coco_volume_scope_boxes_are_the_3d_box_on_each_slice(tmp_path):
+    mask = np.zeros((6, 6, 3), dtype=np.uint8)
+    mask[1:3, 1:3, 0] = 1
+    mask[3:5, 2:5, 2] = 1
+    write_nifti(tmp_path / "i" / "a.nii.gz", np.zeros_like(mask))
+    write_nifti(tmp_path / "m" / "a.nii.gz", mask)
+    out = tmp_path / "out"
+    _export(tmp_path / "i", tmp_path / "m", out, "coco", box_scope="volume", target_size=None,
+            split=[1, 0, 0], group_pattern=None)
+    document = json.loads((out / "annotations" / "instances_train.json").read_text())
+    assert [(a["image_id"], a["bbox"], a["area"]) for a in document["annotations"]] == [
+        (1, [1, 1, 4, 4], 4), (2, [1, 1, 4, 4], 0), (3, [1, 1, 4, 4], 6)]
+
+
+def test_broken_and_non_finite_files_are_listed_failures(dataset, tmp_path):
+    images, masks = dataset
+    (masks / "sub-01_ses-1.nii.gz").write_bytes(b"not a nifti file")
+    nan_image = _image(4).astype(np.float32)
+    nan_image[0, 0, 0] = np.nan
+    write_nifti(images / "sub-02_ses-1.nii.gz", nan_image)
+    out = tmp_path / "out"
+    summary = _export(images, masks, out, "coco")
+    failures = read_failures(out, task="coco")
+    assert summary.done == 8 and sorted(failures) == ["sub-01_ses-1.nii.gz",
+                                                       "sub-02_ses-1.nii.gz"]
+    assert "non-finite" in failures["sub-02_ses-1.nii.gz"]
+    document = json.loads((out / "annotations" / "instances_train.json").read_text())
+    assert not {"sub-01_ses-1", "sub-02_ses-1"} & {i["case"] for i in document["images"]}
 
 
 def _expected_voxel_boxes(mask: np.ndarray) -> list[list[int]]:
