@@ -423,6 +423,8 @@ def test_a_pair_on_other_grids_is_a_listed_failure_naming_both_files(dataset, tm
         ({"format": "voc"}, "format='voc' is not valid"),
         ({"channels": 3, "window": None}, "give a window"),
         ({"box_space": "world"}, "does not apply to format='yolo'"),
+        ({"pad_value": 300}, "whole number in 0..255"),
+        ({"pad_value": -1, "window": None}, "whole number in 0..65535"),
     ],
 )
 def test_bad_options_fail_in_one_line_before_anything_is_written(dataset, tmp_path, options,

@@ -172,9 +172,10 @@ class ExportOptions:
                                        "window='percentile'")
         if not _is_number(self.pad_value) or not math.isfinite(self.pad_value):
             raise _fail("pad_value", self.pad_value, "use a finite number")
-        if self.window is not None and not 0 <= self.pad_value <= 255:
-            raise _fail("pad_value", self.pad_value, "with a window it is a grey level: use "
-                                                     "0..255")
+        top, unit = (255, "a grey level") if self.window is not None else (65535, "a 16-bit value")
+        if not (0 <= self.pad_value <= top and float(self.pad_value).is_integer()):
+            raise _fail("pad_value", self.pad_value, f"it is {unit} of the PNG: use a whole "
+                                                     f"number in 0..{top}")
         if self.negatives not in NEGATIVES and not (
             _is_number(self.negatives) and math.isfinite(self.negatives) and self.negatives >= 0
         ):
