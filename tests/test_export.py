@@ -302,6 +302,23 @@ def test_resume_skips_every_case_and_keeps_the_files(dataset, tmp_path):
     assert _tree(out) == files
 
 
+def test_preview_draws_the_exported_pictures_with_their_boxes(dataset, tmp_path):
+    from niprep.training.preview import GAP, PALETTE, zoom_for
+
+    images, masks = dataset
+    out = tmp_path / "out"
+    _export(images, masks, out, "coco", preview=4)
+    montage = np.asarray(Image.open(out / "preview" / "axial_coco_preview.png"))
+    split = _split_of(out)["sub-01_ses-1"]  # the first case; its slice 0 holds a box
+    document = json.loads((out / "annotations" / f"instances_{split}.json").read_text())
+    first = document["annotations"][0]
+    x, y, _, _ = first["bbox"]
+    zoom = zoom_for(*TARGET)
+    assert tuple(montage[GAP + y * zoom, GAP + x * zoom]) == PALETTE[first["category_id"]]
+    _export(images, masks, out, "coco")
+    assert not (out / "preview").exists()
+
+
 def test_png_pixels_follow_the_window_formula_and_the_csv_offset(tmp_path):
     volume = np.arange(-700, -700 + np.prod(SHAPE) * 7, 7, dtype=np.int16).reshape(SHAPE)
     mask = np.zeros(SHAPE, dtype=np.uint8)

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -24,6 +25,7 @@ from niprep.core.classes import ClassMap
 from niprep.core.pipeline import annotate
 from niprep.export.dataset import dataset_files, write_files
 from niprep.export.options import ExportOptions
+from niprep.export.preview import export_preview
 from niprep.export.split import Split, make_split, read_split
 from niprep.export.task import ExportTask, part_path
 from niprep.run.backends import choose_backend, open_backend
@@ -31,6 +33,8 @@ from niprep.run.inputs import Case, CasePair, find_cases, pair_cases
 from niprep.run.output_lock import OutputLock
 from niprep.run.output_tree import STATE_DIR, check_output
 from niprep.run.runner import LOCK_FILE, RunSummary, run
+from niprep.run.staging import describe_error
+from niprep.training.preview import preview_file
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,21 @@ def _decide(
     return split, class_map
 
 
+def _preview(output: Path, parts: Sequence[dict], settings: ExportOptions
+             ) -> dict[str, bytes | None]:
+    """The preview file to write, or to remove (``preview=0``, or an old run's)."""
+    stale = {preview_file(settings.view, settings.format): None}
+    if not settings.preview:
+        return stale
+    try:
+        drawn = export_preview(output, parts, settings.preview, settings.view, settings.format,
+                               settings.channels)
+    except Exception as error:  # the cases are written: a preview must not undo that
+        print(f"niprep: preview not drawn: {describe_error(error)}", file=sys.stderr)
+        return stale
+    return stale if drawn is None else dict([drawn])
+
+
 def export_detection_dataset(
     image_folder: str | os.PathLike,
     label_folder: str | os.PathLike,
@@ -143,6 +162,8 @@ def export_detection_dataset(
         parts = [json.loads((output / part_path(case.name)).read_text(encoding="utf-8"))
                  for case in cases if case.filename not in failed]
         write_files(output, dataset_files(output, settings.format, split, class_map, parts))
+        if settings.format != "monai":
+            write_files(output, _preview(output, parts, settings))
     left_out = sum(part["left_out"] for part in parts)
     if left_out:
         print(f"niprep: {left_out} box(es) of mask values that classes does not list were "

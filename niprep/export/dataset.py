@@ -119,13 +119,13 @@ def dataset_files(
     return files
 
 
-def write_files(output: Path, files: dict[str, str | None]) -> None:
+def write_files(output: Path, files: dict[str, str | bytes | None]) -> None:
     """Write each file aside under ``.niprep/`` and rename it into place; remove the
     ``None`` ones. The caller holds the output folder's lock.
 
     Args:
         output: the output folder.
-        files: ``{relative path: text or None}``.
+        files: ``{relative path: text, bytes or None}``.
     """
     tree = OutputTree(output)
     tree.remove([path for path, text in files.items() if text is None])
@@ -133,7 +133,7 @@ def write_files(output: Path, files: dict[str, str | None]) -> None:
     for path, text in files.items():
         if text is None:
             continue
-        staged.write_bytes(text.encode("utf-8"))
+        staged.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
         try:
             tree.place(str(staged), path)
         finally:

@@ -31,7 +31,7 @@ BOX_SPACES = ("voxel", "world")
 WORLD_FRAMES = ("RAS", "LPS")
 #: the options only the 2-D formats (PNG slices) use
 PICTURE_OPTIONS = ("view", "orientation", "target_size", "box_scope", "window", "channels",
-                   "pad_value", "negatives", "negatives_within")
+                   "pad_value", "negatives", "negatives_within", "preview")
 #: the options only the MONAI 3-D data list uses
 MONAI_OPTIONS = ("box_space", "world_frame")
 #: the options of ExtractOptions the export passes on to the annotation pipeline
@@ -121,6 +121,8 @@ class ExportOptions:
             per-slice boxes) by default.
         workers, backend, dask_address, resume, progress, save_stats: how the run goes, as
             for the annotation CSVs.
+        preview: draw this many exported pictures with their boxes into
+            ``<out>/preview/<view>_<format>_preview.png`` (0: none; 2-D formats).
     """
 
     format: str = "yolo"
@@ -153,6 +155,7 @@ class ExportOptions:
     resume: bool = False
     progress: bool = True
     save_stats: bool = False
+    preview: int = 0
 
     def __post_init__(self) -> None:
         check_choice("format", self.format, FORMATS)
@@ -191,6 +194,9 @@ class ExportOptions:
         check_choice("instances", self.instances, INSTANCE_MODES)
         check_choice("connectivity", self.connectivity, CONNECTIVITIES)
         check_choice("backend", self.backend, BACKENDS)
+        if not isinstance(self.preview, numbers.Integral) or isinstance(self.preview, bool) or (
+                self.preview < 0):
+            raise _fail("preview", self.preview, "use a whole number >= 0")
         # the shared options are checked by ExtractOptions, with its messages
         extraction = self.extraction()
         for name in ("target_size", "orientation"):
