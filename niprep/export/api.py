@@ -26,7 +26,7 @@ from niprep.core.pipeline import annotate
 from niprep.export.dataset import dataset_files, write_files
 from niprep.export.options import ExportOptions
 from niprep.export.preview import export_preview
-from niprep.export.split import Split, make_split, read_split
+from niprep.export.split import Split, group_of, make_split, read_split
 from niprep.export.task import ExportTask, part_path
 from niprep.run.backends import choose_backend, open_backend
 from niprep.run.inputs import Case, CasePair, find_cases, pair_cases
@@ -82,17 +82,22 @@ def _scan(pairs: Sequence[CasePair], options: ExportOptions) -> dict[str, tuple[
 def _decide(
     pairs: Sequence[CasePair], options: ExportOptions
 ) -> tuple[Split, ClassMap]:
-    """The split and the classes of the export, or a ``ValueError`` naming the problem."""
+    """The split and the classes of the export, or a ``ValueError`` naming the problem
+    (the split file and the group pattern are checked before the masks are read)."""
     names = [pair.name for pair in pairs]
+    split = None
+    if options.split_file is not None:
+        split = read_split(options.split_file, names)
+    else:
+        for name in names:
+            group_of(name, options.group_pattern)
     values: dict[str, tuple[float, ...]] = {}
-    if options.classes is None or options.split_file is None:
+    if options.classes is None or split is None:
         values = _scan(pairs, options)
     offset = 1 if options.format == "coco" else 0
     class_map = ClassMap.build((v for found in values.values() for v in found), options.classes,
                                offset)
-    if options.split_file is not None:
-        split = read_split(options.split_file, names)
-    else:
+    if split is None:
         listed = set(class_map.values)
         annotated = [name for name, found in values.items() if listed.intersection(found)]
         split = make_split(names, annotated, options.split, options.split_seed,

@@ -35,7 +35,7 @@ PICTURE_OPTIONS = ("view", "orientation", "target_size", "box_scope", "window", 
 #: the options only the MONAI 3-D data list uses
 MONAI_OPTIONS = ("box_space", "world_frame")
 #: the options of ExtractOptions the export passes on to the annotation pipeline
-ANNOTATION_OPTIONS = ("view", "target_size", "instances", "connectivity", "min_voxels",
+EXTRACTION_OPTIONS = ("view", "target_size", "instances", "connectivity", "min_voxels",
                       "min_volume_mm3", "box_scope", "orientation", "strip_suffix", "max_voxels",
                       "workers", "backend", "dask_address", "resume", "progress", "save_stats")
 
@@ -213,7 +213,7 @@ class ExportOptions:
 
     def extraction(self) -> ExtractOptions:
         """The options of the annotation pipeline (:mod:`niprep.core.pipeline`) for a case."""
-        return ExtractOptions(**{name: getattr(self, name) for name in ANNOTATION_OPTIONS})
+        return ExtractOptions(**{name: getattr(self, name) for name in EXTRACTION_OPTIONS})
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ExportOptions:

@@ -96,7 +96,7 @@ class ExportTask:
                                  dtype=np.uint16 if options.window is None else np.uint8,
                                  window=options.window)
         labels = None
-        if options.instances == "components" and options.format == "coco":
+        if options.instances == "components":  # areas count a component's own pixels
             meta = data[f"{LABEL_KEY}_meta"]
             labels = MaskToBoxes(options.instances, options.connectivity, options.min_voxels,
                                  options.min_volume_mm3).component_labels(
