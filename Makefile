@@ -20,6 +20,9 @@ venv: $(BIN)/.installed
 demo: venv
 	$(BIN)/niprep nii_folder=examples/sample_masks output_path=demo_output data_mode=box \
 		save_stats=true preview=4
+	# a YOLO dataset of the sample masks, drawn as their own images (the demo has no scans)
+	$(BIN)/niprep task=export format=yolo image_folder=examples/sample_masks \
+		nii_folder=examples/sample_masks output_path=demo_output/yolo preview=4
 
 test: venv
 	$(BIN)/ruff check .

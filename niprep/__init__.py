@@ -15,7 +15,7 @@ _LAZY = {
     "extract_annotations": "niprep.api",
     "extract_annotations_dataset": "niprep.api",
     "extract_slices_dataset": "niprep.api",
-    "ExtractOptions": "niprep.config",
+    "export_detection_dataset": "niprep.api",
     "RunSummary": "niprep.run.runner",
 }
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
+import yaml
 from globox import AnnotationSet
 from monai.apps.detection.transforms.dictionary import (
     AffineBoxToImageCoordinated,
@@ -22,7 +25,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 import niprep
-from niprep.export import export_detection_dataset
+from niprep import export_detection_dataset
 from tests.conftest import read_failures, user_files, write_nifti
 
 SHAPE = (12, 10, 6)
@@ -160,20 +163,6 @@ def test_coco_area_of_components_counts_only_their_own_pixels(tmp_path):
         ([0, 0, 5, 5], 9), ([2, 2, 1, 1], 1)]
 
 
-def test_coco_volume_scope_boxes_are_the_3d_box_on_each_slice(tmp_path):
-    mask = np.zeros((6, 6, 3), dtype=np.uint8)
-    mask[1:3, 1:3, 0] = 1
-    mask[3:5, 2:5, 2] = 1
-    write_nifti(tmp_path / "i" / "a.nii.gz", np.zeros_like(mask))
-    write_nifti(tmp_path / "m" / "a.nii.gz", mask)
-    out = tmp_path / "out"
-    _export(tmp_path / "i", tmp_path / "m", out, "coco", box_scope="volume", target_size=None,
-            split=[1, 0, 0], group_pattern=None)
-    document = json.loads((out / "annotations" / "instances_train.json").read_text())
-    assert [(a["image_id"], a["bbox"], a["area"]) for a in document["annotations"]] == [
-        (1, [1, 1, 4, 4], 4), (2, [1, 1, 4, 4], 0), (3, [1, 1, 4, 4], 6)]
-
-
 def test_broken_and_non_finite_files_are_listed_failures(dataset, tmp_path):
     images, masks = dataset
     (masks / "sub-01_ses-1.nii.gz").write_bytes(b"not a nifti file")
@@ -182,7 +171,7 @@ def test_broken_and_non_finite_files_are_listed_failures(dataset, tmp_path):
     write_nifti(images / "sub-02_ses-1.nii.gz", nan_image)
     out = tmp_path / "out"
     summary = _export(images, masks, out, "coco")
-    failures = read_failures(out, task="coco")
+    failures = read_failures(out, task="export")
     assert summary.done == 8 and sorted(failures) == ["sub-01_ses-1.nii.gz",
                                                        "sub-02_ses-1.nii.gz"]
     assert "non-finite" in failures["sub-02_ses-1.nii.gz"]
@@ -292,12 +281,15 @@ def test_split_is_stable_under_rerun_and_split_file_reuse(dataset, tmp_path):
     assert (coco / "split.json").read_bytes() == (first / "split.json").read_bytes()
 
 
-def test_resume_skips_every_case_and_keeps_the_files(dataset, tmp_path):
+def test_resume_skips_every_case_and_the_saved_config_passes_back(dataset, tmp_path):
     images, masks = dataset
     out = tmp_path / "out"
     first = _export(images, masks, out, "coco", resume=True)
     files = _tree(out)
-    again = _export(images, masks, out, "coco", resume=True)
+    config = yaml.safe_load((out / ".niprep" / "export-axial.yaml").read_text())
+    assert config.pop("task") == "export"
+    assert (config["image_folder"], config["label_folder"]) == (str(images), str(masks))
+    again = export_detection_dataset(**config)
     assert (again.skipped, again.done, int(again)) == (10, 0, int(first))
     assert _tree(out) == files
 
@@ -308,7 +300,7 @@ def test_preview_draws_the_exported_pictures_with_their_boxes(dataset, tmp_path)
     images, masks = dataset
     out = tmp_path / "out"
     _export(images, masks, out, "coco", preview=4)
-    montage = np.asarray(Image.open(out / "preview" / "axial_coco_preview.png"))
+    montage = np.asarray(Image.open(out / "preview" / "axial_export_preview.png"))
     split = _split_of(out)["sub-01_ses-1"]  # the first case; its slice 0 holds a box
     document = json.loads((out / "annotations" / f"instances_{split}.json").read_text())
     first = document["annotations"][0]
@@ -352,7 +344,7 @@ def test_without_window_png_holds_the_stored_values_in_16_bits(tmp_path):
     assert picture.mode == "I;16"
     np.testing.assert_array_equal(np.asarray(picture), volume[:, :, 4])
     assert summary.failed == 1
-    reason = read_failures(out, task="yolo")["b.nii.gz"]
+    reason = read_failures(out, task="export")["b.nii.gz"]
     assert "16-bit" in reason and "window" in reason
     assert not any("b_axial" in path for path in user_files(out))
 
@@ -419,7 +411,7 @@ def test_a_pair_on_other_grids_is_a_listed_failure_naming_both_files(dataset, tm
         out = tmp_path / fmt
         summary = _export(images, masks, out, fmt)
         assert summary.failed == 2 and summary.done == 8
-        failures = read_failures(out, task=fmt)
+        failures = read_failures(out, task="export")
         assert "'sub-01_ses-1.nii.gz' has shape (12, 10, 5)" in failures["sub-01_ses-1.nii.gz"]
         assert "differ by up to 0.5 mm" in failures["sub-02_ses-1.nii.gz"]
         assert not any("sub-01_ses-1" in path or "sub-02_ses-1" in path
@@ -439,7 +431,9 @@ def test_a_pair_on_other_grids_is_a_listed_failure_naming_both_files(dataset, tm
         ({"classes": {1: "a", "1.0": "b"}}, "gives the value 1 twice"),
         ({"format": "voc"}, "format='voc' is not valid"),
         ({"channels": 3, "window": None}, "give a window"),
-        ({"box_space": "world"}, "does not apply to format='yolo'"),
+        ({"box_space": "world"}, "box_space='world' applies only with format='monai'"),
+        ({"format": "monai", "target_size": (16, 16)}, "does not apply to format='monai'"),
+        ({"box_scope": "volume"}, "takes no option 'box_scope'"),
         ({"pad_value": 300}, "whole number in 0..255"),
         ({"pad_value": -1, "window": None}, "whole number in 0..65535"),
     ],
@@ -464,4 +458,41 @@ def test_a_split_file_that_does_not_cover_the_cases_is_refused(dataset, tmp_path
     (tmp_path / "split.json").write_text(json.dumps(document))
     with pytest.raises(ValueError, match=r"does not list 1 case\(s\) \('sub-03_ses-2'\)"):
         _export(images, masks, tmp_path / "out", "monai", split_file=tmp_path / "split.json")
+    assert not (tmp_path / "out").exists()
+
+
+def _niprep(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
+    command = Path(sys.executable).with_name("niprep")
+    return subprocess.run([str(command), *arguments], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_command_writes_what_the_function_writes(dataset, tmp_path):
+    images, masks = dataset
+    done = _niprep("task=export", "format=yolo", f"image_folder={images}",
+                   f"nii_folder={masks}", "output_path=out", "group_pattern='(sub-[^_]+)'",
+                   "window=ct-soft-tissue", "target_size=[16,14]", "classes={1: a, 2: b}",
+                   "progress=false", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    api = tmp_path / "api"
+    summary = _export(images, masks, api, "yolo", classes={1: "a", 2: "b"})
+    assert done.stdout == (f"niprep export (axial): 10 done, 0 failed, 0 skipped; "
+                           f"{int(summary)} boxes in {tmp_path / 'out'}\n")
+    written, expected = _tree(tmp_path / "out"), _tree(api)
+    assert written.pop("data.yaml").replace(str(tmp_path / "out").encode(), b"") == (
+        expected.pop("data.yaml").replace(str(api).encode(), b""))
+    assert written == expected
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (("window=ct-heart",), "niprep: window='ct-heart' is not a known window"),
+    (("split=[0.5,0.6,0]",), "niprep: split=[0.5, 0.6, 0] is not valid; they sum to 1.1"),
+    (("format=monai", "channels=3"), "niprep: channels=3 applies only with format='yolo'"),
+])
+def test_the_command_refuses_bad_options_with_status_2(dataset, tmp_path, arguments, message):
+    images, masks = dataset
+    done = _niprep("task=export", f"image_folder={images}", f"nii_folder={masks}",
+                   "output_path=out", *arguments, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()

@@ -1,7 +1,3 @@
 """Detection datasets straight from NIfTI: YOLO, COCO and MONAI exports with patient-level
-splits and windowed images."""
-
-from niprep.export.api import ExportSummary, export_detection_dataset
-from niprep.export.options import ExportOptions
-
-__all__ = ["ExportOptions", "ExportSummary", "export_detection_dataset"]
+splits and windowed images. The public function is :func:`niprep.export_detection_dataset`;
+:func:`niprep.export.run.run_export` does the work."""

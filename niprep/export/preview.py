@@ -31,7 +31,7 @@ def _item(output: Any, split: str, picture: dict[str, Any], channels: int) -> di
 
 
 def export_preview(
-    output: Any, parts: Sequence[dict[str, Any]], count: int, view: str, format: str,
+    output: Any, parts: Sequence[dict[str, Any]], count: int, view: str, task_name: str,
     channels: int,
 ) -> tuple[str, bytes] | None:
     """``(relative path, PNG bytes)`` of a montage of ``count`` exported pictures holding a
@@ -42,7 +42,7 @@ def export_preview(
         parts: the parts of the cases written, in case order.
         count: how many pictures to show.
         view: the view, for the file name.
-        format: ``"yolo"`` or ``"coco"``.
+        task_name: the task's name, for the file name.
         channels: 1 or 3 (the middle channel is shown).
     """
     pictures = [(part["split"], picture) for part in parts for picture in part["images"]]
@@ -52,4 +52,4 @@ def export_preview(
     items = [_item(output, *shown[n], channels) for n in spread(count, len(shown))]
     buffer = io.BytesIO()
     draw_montage(items).save(buffer, format="PNG")
-    return preview_file(view, format), buffer.getvalue()
+    return preview_file(view, task_name), buffer.getvalue()

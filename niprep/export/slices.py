@@ -21,7 +21,7 @@ from niprep.core.annotations import Annotations
 from niprep.core.boxes import convert_boxes
 from niprep.core.classes import ClassMap
 from niprep.core.pictures import SlicePictures
-from niprep.export.options import ExportOptions
+from niprep.options import Settings
 
 UINT16_MAX = np.iinfo(np.uint16).max
 
@@ -147,7 +147,7 @@ def slice_entries(
 def choose_slices(
     positives: list[int],
     count: int,
-    options: ExportOptions,
+    options: Settings,
     case: str,
     inside: np.ndarray | None = None,
 ) -> list[int]:

@@ -19,9 +19,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from niprep.export.options import SPLITS
-
 SPLIT_FILE = "split.json"
+SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)

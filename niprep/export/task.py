@@ -21,7 +21,7 @@ from niprep.core.classes import ClassMap
 from niprep.core.pictures import SlicePictures, load_view
 from niprep.core.pipeline import BOXES_KEY, LABEL_KEY, apply_chain, build
 from niprep.core.transforms import MaskToBoxes
-from niprep.export.options import ExportOptions
+from niprep.export.options import pipeline_settings
 from niprep.export.pairs import check_pair, header_grid
 from niprep.export.slices import (
     body_slices,
@@ -31,6 +31,7 @@ from niprep.export.slices import (
     slice_files,
 )
 from niprep.export.volumes import datalist_entry
+from niprep.options import Settings
 from niprep.run.inputs import Case
 from niprep.tasks.base import CaseOutput
 from niprep.tasks.csv_files import slice_file_name
@@ -59,18 +60,14 @@ class ExportTask:
         class_map: the dataset's classes.
     """
 
-    options: ExportOptions
+    options: Settings
     images: dict[str, str]
     splits: dict[str, str]
     class_map: ClassMap
 
+    name = "export"
     count_column = "NUM_BOXES"
     total_row = "TOTAL_BOXES"
-
-    @property
-    def name(self) -> str:
-        """The task's name in output file names: the format."""
-        return self.options.format
 
     def __call__(self, case: Case) -> CaseOutput:
         image = self.images[case.name]
@@ -85,7 +82,7 @@ class ExportTask:
 
     def _pictures(self, case: Case, image: str, part: dict[str, Any]) -> CaseOutput:
         options = self.options
-        extraction = options.extraction()
+        extraction = pipeline_settings(options)
         data = apply_chain(build(extraction), {LABEL_KEY: case.path})
         check_pair(header_grid(image), header_grid(case.path), options.affine_tolerance)
         annotations, mask = data[BOXES_KEY], data[LABEL_KEY]

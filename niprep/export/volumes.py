@@ -16,8 +16,8 @@ import numpy as np
 from niprep.core.boxes import convert_boxes_3d
 from niprep.core.classes import ClassMap
 from niprep.core.transforms import LoadNifti, MaskToBoxes
-from niprep.export.options import ExportOptions
 from niprep.export.pairs import check_pair, header_grid
+from niprep.options import Settings
 
 #: RAS world coordinates to LPS: x and y change sign
 RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
@@ -26,7 +26,7 @@ RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
 def datalist_entry(
     mask_path: str | os.PathLike,
     image_path: str | os.PathLike,
-    options: ExportOptions,
+    options: Settings,
     class_map: ClassMap,
 ) -> tuple[dict[str, Any], int]:
     """The data-list entry of one case and the number of boxes of unlisted values.

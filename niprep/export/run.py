@@ -1,4 +1,4 @@
-"""``export_detection_dataset``: a folder of images and one of masks to a detection dataset.
+"""An export from start to end: a folder of images and one of masks to a detection dataset.
 
 Before anything is written: the options are checked, images and masks are paired by case
 name, the masks are read once for the values they hold (unless ``classes`` and
@@ -13,21 +13,21 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
-from typing import Any
 
+import yaml
 from tqdm.auto import tqdm
 
-from niprep.config import ExtractOptions
 from niprep.core.classes import ClassMap
 from niprep.core.pipeline import annotate
 from niprep.export.dataset import dataset_files, write_files
-from niprep.export.options import ExportOptions
+from niprep.export.options import check_export, pipeline_settings
 from niprep.export.preview import export_preview
 from niprep.export.split import Split, group_of, make_split, read_split
 from niprep.export.task import ExportTask, part_path
+from niprep.options import Settings
 from niprep.run.backends import choose_backend, open_backend
 from niprep.run.inputs import Case, CasePair, find_cases, pair_cases
 from niprep.run.output_lock import OutputLock
@@ -53,7 +53,7 @@ class ExportSummary(RunSummary):
     classes: dict[int, str] | None = None
 
 
-def _mask_values(options: ExtractOptions, path: str) -> tuple[float, ...] | None:
+def _mask_values(options: Settings, path: str) -> tuple[float, ...] | None:
     """The annotation values of one mask, or ``None`` when it cannot be read (the export
     of the case then says why)."""
     try:
@@ -62,9 +62,9 @@ def _mask_values(options: ExtractOptions, path: str) -> tuple[float, ...] | None
         return None
 
 
-def _scan(pairs: Sequence[CasePair], options: ExportOptions) -> dict[str, tuple[float, ...]]:
+def _scan(pairs: Sequence[CasePair], options: Settings) -> dict[str, tuple[float, ...]]:
     """``{case: annotation values}`` of every readable mask, read on the run's backend."""
-    extraction = replace(options.extraction(), box_scope="volume", target_size=None)
+    extraction = pipeline_settings(options, box_scope="volume", target_size=None)
     name = choose_backend(options.backend, options.workers, options.dask_address)
     workers = max(1, min(options.workers, len(pairs)))
     found: dict[str, tuple[float, ...]] = {}
@@ -80,7 +80,7 @@ def _scan(pairs: Sequence[CasePair], options: ExportOptions) -> dict[str, tuple[
 
 
 def _decide(
-    pairs: Sequence[CasePair], options: ExportOptions
+    pairs: Sequence[CasePair], options: Settings
 ) -> tuple[Split, ClassMap]:
     """The split and the classes of the export, or a ``ValueError`` naming the problem
     (the split file and the group pattern are checked before the masks are read)."""
@@ -105,14 +105,14 @@ def _decide(
     return split, class_map
 
 
-def _preview(output: Path, parts: Sequence[dict], settings: ExportOptions
+def _preview(output: Path, parts: Sequence[dict], settings: Settings
              ) -> dict[str, bytes | None]:
     """The preview file to write, or to remove (``preview=0``, or an old run's)."""
-    stale = {preview_file(settings.view, settings.format): None}
+    stale = {preview_file(settings.view, ExportTask.name): None}
     if not settings.preview:
         return stale
     try:
-        drawn = export_preview(output, parts, settings.preview, settings.view, settings.format,
+        drawn = export_preview(output, parts, settings.preview, settings.view, ExportTask.name,
                                settings.channels)
     except Exception as error:  # the cases are written: a preview must not undo that
         print(f"niprep: preview not drawn: {describe_error(error)}", file=sys.stderr)
@@ -120,40 +120,44 @@ def _preview(output: Path, parts: Sequence[dict], settings: ExportOptions
     return stale if drawn is None else dict([drawn])
 
 
-def export_detection_dataset(
+def _name_the_folders(
+    config: Path, image_folder: str | os.PathLike, label_folder: str | os.PathLike
+) -> None:
+    """Give the run's saved config the export's two folders by their argument names, so it
+    passes back to :func:`niprep.export_detection_dataset` (the runner saves the masks'
+    folder as ``nii_folder``)."""
+    saved = yaml.safe_load(config.read_text(encoding="utf-8"))
+    folders = {"image_folder": str(Path(image_folder).absolute()),
+               "label_folder": str(Path(label_folder).absolute())}
+    saved = {"task": saved.pop("task"), **folders,
+             **{key: value for key, value in saved.items() if key != "nii_folder"}}
+    staged = config.with_suffix(".part")
+    staged.write_text(yaml.safe_dump(saved, sort_keys=False), encoding="utf-8")
+    os.replace(staged, config)
+
+
+def run_export(
     image_folder: str | os.PathLike,
     label_folder: str | os.PathLike,
     output_path: str | os.PathLike,
-    format: str = "yolo",
-    **options: Any,
+    settings: Settings,
 ) -> ExportSummary:
-    """Export images and their masks as a YOLO, COCO or MONAI detection dataset.
-
-    Images and masks pair by case name (file name without extension and ``strip_suffix``);
-    files without a partner are left out with a warning. Whole cases go to ``train``,
-    ``val`` and ``test`` (patients kept together with ``group_pattern``) and the split is
-    written to ``split.json``. A case whose image and mask differ in shape or affine, or
-    that cannot be read, is listed in ``<out>/<view>_<format>_failures.csv`` and leaves no
-    file; the others go on. See ``docs/export.md`` for each format's layout.
+    """Export the pairs of ``image_folder`` and ``label_folder`` into ``output_path``
+    (:func:`niprep.export_detection_dataset` says what is written).
 
     Args:
-        image_folder: folder of ``.nii.gz`` / ``.nii`` image volumes.
-        label_folder: folder of the label masks.
+        image_folder: folder of image volumes.
+        label_folder: folder of their masks.
         output_path: the dataset folder.
-        format: ``"yolo"``, ``"coco"`` or ``"monai"``.
-        options: the keyword options of :class:`~niprep.export.options.ExportOptions`
-            (``split``, ``split_seed``, ``group_pattern``, ``split_file``, ``classes``,
-            ``window``, ``channels``, ``negatives``, ``view``, ``target_size``, ...).
-
-    Returns:
-        An :class:`ExportSummary`; ``int(summary)`` is the boxes written.
+        settings: the checked options of :data:`~niprep.options.EXPORT_DATASET`.
 
     Raises:
-        ValueError: an option is not valid, the split file does not fit, the group
-            pattern does not match a case, or no image has a mask; nothing is written.
+        ValueError: options that do not go together, a split file that does not fit, a
+            group pattern that does not match a case, or no image with a mask; nothing
+            is written.
         FileNotFoundError: a folder is missing or holds no NIfTI file.
     """
-    settings = ExportOptions.from_mapping(dict(format=format, **options))
+    check_export(settings)
     output = check_output(output_path)
     pairs = pair_cases(find_cases(image_folder, settings.strip_suffix),
                        find_cases(label_folder, settings.strip_suffix))
@@ -167,6 +171,8 @@ def export_detection_dataset(
         parts = [json.loads((output / part_path(case.name)).read_text(encoding="utf-8"))
                  for case in cases if case.filename not in failed]
         write_files(output, dataset_files(output, settings.format, split, class_map, parts))
+        _name_the_folders(output / STATE_DIR / f"{task.name}-{settings.view}.yaml",
+                          image_folder, label_folder)
         if settings.format != "monai":
             write_files(output, _preview(output, parts, settings))
     left_out = sum(part["left_out"] for part in parts)
