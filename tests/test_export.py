@@ -13,6 +13,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import yaml
+from conftest import read_failures, snapshot, user_files, write_nifti
 from globox import AnnotationSet
 from monai.apps.detection.transforms.dictionary import (
     AffineBoxToImageCoordinated,
@@ -26,7 +27,6 @@ from pycocotools.cocoeval import COCOeval
 
 import niprep
 from niprep import export_detection_dataset
-from tests.conftest import read_failures, user_files, write_nifti
 
 SHAPE = (12, 10, 6)
 TARGET = (16, 14)
@@ -171,7 +171,7 @@ def test_broken_and_non_finite_files_are_listed_failures(dataset, tmp_path):
     write_nifti(images / "sub-02_ses-1.nii.gz", nan_image)
     out = tmp_path / "out"
     summary = _export(images, masks, out, "coco")
-    failures = read_failures(out, task="export")
+    failures = dict(read_failures(out, task="export"))
     assert summary.done == 8 and sorted(failures) == ["sub-01_ses-1.nii.gz",
                                                        "sub-02_ses-1.nii.gz"]
     assert "non-finite" in failures["sub-02_ses-1.nii.gz"]
@@ -258,21 +258,17 @@ def test_no_patient_in_two_splits_and_every_split_annotated(tmp_path):
             assert any(int(p[4:]) % 2 == 0 for p in members)
 
 
-def _tree(out: Path) -> dict[str, bytes]:
-    return {path: (out / path).read_bytes() for path in user_files(out)}
-
-
 def test_split_is_stable_under_rerun_and_split_file_reuse(dataset, tmp_path):
     images, masks = dataset
     first = tmp_path / "first"
     _export(images, masks, first, "yolo", channels=3, negatives=0.5)
-    files = _tree(first)
+    files = snapshot(first)
     _export(images, masks, first, "yolo", channels=3, negatives=0.5)
-    assert _tree(first) == files
+    assert snapshot(first) == files
     again = tmp_path / "again"
     _export(images, masks, again, "yolo", channels=3, negatives=0.5, group_pattern=None,
             split_file=first / "split.json")
-    reused = _tree(again)
+    reused = snapshot(again)
     assert reused.pop("data.yaml").replace(str(again).encode(), b"") == files.pop(
         "data.yaml").replace(str(first).encode(), b"")
     assert reused == files
@@ -285,13 +281,13 @@ def test_resume_skips_every_case_and_the_saved_config_passes_back(dataset, tmp_p
     images, masks = dataset
     out = tmp_path / "out"
     first = _export(images, masks, out, "coco", resume=True)
-    files = _tree(out)
+    files = snapshot(out)
     config = yaml.safe_load((out / ".niprep" / "export-axial.yaml").read_text())
     assert config.pop("task") == "export"
     assert (config["image_folder"], config["label_folder"]) == (str(images), str(masks))
     again = export_detection_dataset(**config)
     assert (again.skipped, again.done, int(again)) == (10, 0, int(first))
-    assert _tree(out) == files
+    assert snapshot(out) == files
 
 
 def test_preview_draws_the_exported_pictures_with_their_boxes(dataset, tmp_path):
@@ -344,7 +340,7 @@ def test_without_window_png_holds_the_stored_values_in_16_bits(tmp_path):
     assert picture.mode == "I;16"
     np.testing.assert_array_equal(np.asarray(picture), volume[:, :, 4])
     assert summary.failed == 1
-    reason = read_failures(out, task="export")["b.nii.gz"]
+    reason = dict(read_failures(out, task="export"))["b.nii.gz"]
     assert "16-bit" in reason and "window" in reason
     assert not any("b_axial" in path for path in user_files(out))
 
@@ -411,7 +407,7 @@ def test_a_pair_on_other_grids_is_a_listed_failure_naming_both_files(dataset, tm
         out = tmp_path / fmt
         summary = _export(images, masks, out, fmt)
         assert summary.failed == 2 and summary.done == 8
-        failures = read_failures(out, task="export")
+        failures = dict(read_failures(out, task="export"))
         assert "'sub-01_ses-1.nii.gz' has shape (12, 10, 5)" in failures["sub-01_ses-1.nii.gz"]
         assert "differ by up to 0.5 mm" in failures["sub-02_ses-1.nii.gz"]
         assert not any("sub-01_ses-1" in path or "sub-02_ses-1" in path
@@ -478,7 +474,7 @@ def test_the_command_writes_what_the_function_writes(dataset, tmp_path):
     summary = _export(images, masks, api, "yolo", classes={1: "a", 2: "b"})
     assert done.stdout == (f"niprep export (axial): 10 done, 0 failed, 0 skipped; "
                            f"{int(summary)} boxes in {tmp_path / 'out'}\n")
-    written, expected = _tree(tmp_path / "out"), _tree(api)
+    written, expected = snapshot(tmp_path / "out"), snapshot(api)
     assert written.pop("data.yaml").replace(str(tmp_path / "out").encode(), b"") == (
         expected.pop("data.yaml").replace(str(api).encode(), b""))
     assert written == expected

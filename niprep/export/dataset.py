@@ -22,6 +22,7 @@ import yaml
 import niprep
 from niprep.core.classes import ClassMap
 from niprep.export.split import SPLIT_FILE, Split
+from niprep.run.atomic import write_then_move
 from niprep.run.output_tree import STATE_DIR, OutputTree
 
 #: the data-list key of each split, as MONAI's detection tutorials name them
@@ -129,12 +130,7 @@ def write_files(output: Path, files: dict[str, str | bytes | None]) -> None:
     """
     tree = OutputTree(output)
     tree.remove([path for path, text in files.items() if text is None])
-    staged = output / STATE_DIR / "dataset-file.part"
     for path, text in files.items():
-        if text is None:
-            continue
-        staged.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
-        try:
-            tree.place(str(staged), path)
-        finally:
-            staged.unlink(missing_ok=True)
+        if text is not None:
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            write_then_move(data, path, output / STATE_DIR, move=tree.place)

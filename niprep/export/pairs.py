@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
-import nibabel as nib
 import numpy as np
 
-from niprep.core.transforms.load import volume_shape
+from niprep.core.nifti_read import read_header
 
 
 def check_pair(
@@ -40,15 +39,21 @@ def check_pair(
         )
 
 
-def header_grid(path: str | os.PathLike) -> tuple[str, tuple[int, ...], np.ndarray]:
+def header_grid(
+    path: str | os.PathLike, max_voxels: int = 2**31
+) -> tuple[str, tuple[int, ...], np.ndarray]:
     """``(file name, shape, affine)`` of a NIfTI file from its header alone.
 
+    Args:
+        path: the file.
+        max_voxels: refuse a volume declaring more voxels.
+
     Raises:
-        ValueError: the file cannot be read as a 3-D NIfTI volume.
+        ValueError: the file cannot be read as a 3-D NIfTI volume; the message names it.
     """
     name = os.path.basename(path)
     try:
-        image = nib.load(os.fspath(path))
-    except Exception as error:  # nibabel raises many types
-        raise ValueError(f"{name!r} cannot be read as NIfTI: {error}") from None
-    return name, volume_shape(image.header), image.affine
+        header = read_header(path, max_voxels)
+    except ValueError as error:
+        raise ValueError(f"{name!r}: {error}") from None
+    return name, header.shape, header.affine

@@ -28,6 +28,7 @@ from niprep.export.preview import export_preview
 from niprep.export.split import Split, group_of, make_split, read_split
 from niprep.export.task import ExportTask, part_path
 from niprep.options import Settings
+from niprep.run.atomic import write_then_move
 from niprep.run.backends import choose_backend, open_backend
 from niprep.run.inputs import Case, CasePair, find_cases, pair_cases
 from niprep.run.output_lock import OutputLock
@@ -131,9 +132,8 @@ def _name_the_folders(
                "label_folder": str(Path(label_folder).absolute())}
     saved = {"task": saved.pop("task"), **folders,
              **{key: value for key, value in saved.items() if key != "nii_folder"}}
-    staged = config.with_suffix(".part")
-    staged.write_text(yaml.safe_dump(saved, sort_keys=False), encoding="utf-8")
-    os.replace(staged, config)
+    write_then_move(yaml.safe_dump(saved, sort_keys=False).encode("utf-8"), config,
+                    config.parent)
 
 
 def run_export(

@@ -84,7 +84,8 @@ class ExportTask:
         options = self.options
         extraction = pipeline_settings(options)
         data = apply_chain(build(extraction), {LABEL_KEY: case.path})
-        check_pair(header_grid(image), header_grid(case.path), options.affine_tolerance)
+        check_pair(header_grid(image, options.max_voxels),
+                   header_grid(case.path, options.max_voxels), options.affine_tolerance)
         annotations, mask = data[BOXES_KEY], data[LABEL_KEY]
         volume = load_view(image, extraction)
         if options.window is None:

@@ -1,4 +1,7 @@
-"""Finding the cases of a folder, naming them, and pairing images with their masks."""
+"""Finding the cases of a folder, naming them, and pairing images with their masks.
+
+The rules are those of docs/reference.md, Inputs and case names.
+"""
 
 from __future__ import annotations
 
