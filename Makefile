@@ -33,6 +33,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python benchmarks/bench_export.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

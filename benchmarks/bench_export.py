@@ -34,7 +34,7 @@ import numpy as np
 from synthetic_masks import DEFAULT_CACHE, dataset_specs, ensure_dataset
 
 import niprep
-from niprep.export import export_detection_dataset
+from niprep import export_detection_dataset
 
 #: profiled functions: (module path end, function name), cumulative time
 FUNCTIONS = {
