@@ -17,10 +17,10 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed
 
+# the sample masks also become a YOLO dataset, drawn as their own images (no scans here)
 demo: venv
 	$(BIN)/niprep nii_folder=examples/sample_masks output_path=demo_output data_mode=box \
 		save_stats=true preview=4
-	# a YOLO dataset of the sample masks, drawn as their own images (the demo has no scans)
 	$(BIN)/niprep task=export format=yolo image_folder=examples/sample_masks \
 		nii_folder=examples/sample_masks output_path=demo_output/yolo preview=4
 
