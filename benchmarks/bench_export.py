@@ -38,7 +38,7 @@ from niprep import export_detection_dataset
 
 #: profiled functions: (module path end, function name), cumulative time
 FUNCTIONS = {
-    "scan": ("niprep/export/api.py", "_scan"),
+    "scan": ("niprep/export/run.py", "_scan"),
     "annotate": ("niprep/core/pipeline.py", "annotate"),  # called by the scan only
     "chains": ("niprep/core/pipeline.py", "apply_chain"),  # masks (scan, task) and images
     "images": ("niprep/core/pictures.py", "load_view"),
