@@ -29,7 +29,7 @@ import niprep
 from niprep import export_detection_dataset
 
 SHAPE = (12, 10, 6)
-TARGET = (16, 14)
+PICTURE = (16, 14)
 PATIENTS = ("sub-01", "sub-02", "sub-03", "sub-04", "sub-05")
 
 
@@ -71,7 +71,7 @@ def _export(images: Path, masks: Path, out: Path, fmt: str, **options) -> niprep
     options.setdefault("group_pattern", "(sub-[^_]+)")
     if fmt != "monai":
         options.setdefault("window", "ct-soft-tissue")
-        options.setdefault("target_size", TARGET)
+        options.setdefault("target_size", PICTURE)
     return export_detection_dataset(images, masks, out, format=fmt, **options)
 
 
@@ -79,7 +79,7 @@ def _csv_boxes(masks: Path, out: Path, view: str = "axial"
                ) -> dict[str, list[tuple[int, int, int, int, str]]]:
     """``{<case>_<view>_<NNN>: [(x0, y0, x1, y1, label)]}`` half-open, from the CSV task."""
     niprep.extract_annotations_dataset(masks, out, view=view, data_mode="box",
-                                       box_scope="slice", target_size=TARGET,
+                                       box_scope="slice", target_size=PICTURE,
                                        saving_mode="view", include_label=True, progress=False)
     boxes = {}
     for path in sorted((out / view).glob("*.csv")):
@@ -106,7 +106,7 @@ def test_yolo_boxes_read_by_globox_equal_the_half_open_csv_boxes(dataset, tmp_pa
                                             image_folder=out / "images" / split,
                                             image_extension=".png")
         for annotation in loaded:
-            assert annotation.image_size == (TARGET[1], TARGET[0])
+            assert annotation.image_size == (PICTURE[1], PICTURE[0])
             seen[Path(annotation.image_id).stem] = sorted(
                 (*box.ltrb, names[int(box.label)]) for box in annotation.boxes)
     # every slice is exported (negatives="all"); the empty ones have empty label files
@@ -117,7 +117,7 @@ def test_yolo_boxes_read_by_globox_equal_the_half_open_csv_boxes(dataset, tmp_pa
         assert len(boxes) == len(want), stem
         for got, ref in zip(boxes, want):
             assert got[4] == ref[4]
-            np.testing.assert_allclose(got[:4], ref[:4], atol=1e-6 * max(TARGET))
+            np.testing.assert_allclose(got[:4], ref[:4], atol=1e-6 * max(PICTURE))
 
 
 def test_coco_loads_evaluates_to_ap_1_and_areas_count_pixels(dataset, tmp_path):
@@ -134,7 +134,7 @@ def test_coco_loads_evaluates_to_ap_1_and_areas_count_pixels(dataset, tmp_path):
             for ann in coco.loadAnns(coco.getAnnIds(imgIds=image["id"])):
                 value = ann["category_id"]
                 rows, cols = np.nonzero(mask == value)
-                offset = ((TARGET[0] - SHAPE[0]) // 2, (TARGET[1] - SHAPE[1]) // 2)
+                offset = ((PICTURE[0] - SHAPE[0]) // 2, (PICTURE[1] - SHAPE[1]) // 2)
                 assert ann["bbox"] == [cols.min() + offset[1], rows.min() + offset[0],
                                        cols.max() - cols.min() + 1, rows.max() - rows.min() + 1]
                 assert ann["area"] == len(rows)
@@ -301,7 +301,7 @@ def test_preview_draws_the_exported_pictures_with_their_boxes(dataset, tmp_path)
     document = json.loads((out / "annotations" / f"instances_{split}.json").read_text())
     first = document["annotations"][0]
     x, y, _, _ = first["bbox"]
-    zoom = zoom_for(*TARGET)
+    zoom = zoom_for(*PICTURE)
     assert tuple(montage[GAP + y * zoom, GAP + x * zoom]) == PALETTE[first["category_id"]]
     _export(images, masks, out, "coco")
     assert not (out / "preview").exists()
@@ -313,7 +313,7 @@ def test_png_pixels_follow_the_window_formula_and_the_csv_offset(tmp_path):
     mask[3, 4, 2] = 1
     write_nifti(tmp_path / "i" / "a.nii.gz", volume)
     write_nifti(tmp_path / "m" / "a.nii.gz", mask)
-    offset = ((TARGET[0] - SHAPE[0]) // 2, (TARGET[1] - SHAPE[1]) // 2)
+    offset = ((PICTURE[0] - SHAPE[0]) // 2, (PICTURE[1] - SHAPE[1]) // 2)
     for window, (low, high) in [("ct-lung", (-1350, 150)), ([100, 50], (75, 125))]:
         out = tmp_path / f"out{low}"
         _export(tmp_path / "i", tmp_path / "m", out, "yolo", window=window, pad_value=7,
@@ -321,7 +321,7 @@ def test_png_pixels_follow_the_window_formula_and_the_csv_offset(tmp_path):
         for s in range(SHAPE[2]):
             picture = np.asarray(Image.open(out / "images" / "train" / f"a_axial_{s:03d}.png"))
             grey = np.rint(255 * np.clip((volume[:, :, s] - low) / (high - low), 0, 1))
-            expected = np.full(TARGET, 7, dtype=np.uint8)
+            expected = np.full(PICTURE, 7, dtype=np.uint8)
             expected[offset[0] : offset[0] + SHAPE[0], offset[1] : offset[1] + SHAPE[1]] = grey
             assert picture.dtype == np.uint8
             np.testing.assert_array_equal(picture, expected)
