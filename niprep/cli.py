@@ -165,9 +165,12 @@ def override_error(overrides: list[str], multirun: bool) -> str | None:
         key = override.key_or_group
         if override.is_hydra_override() or key in ("task", *REQUIRED_KEYS):
             continue
-        if all(key in TASK_FOLDERS.get(name, {}) for name in tasks):
-            continue
         for name in tasks:
+            if key in TASK_FOLDERS.get(name, {}):
+                continue
+            owners = [task for task, folders in TASK_FOLDERS.items() if key in folders]
+            if owners:
+                return f"{key} is a key of task={owners[0]}, not of task={name}"
             if key not in TASKS[name].options:
                 return TASKS[name].not_taken(key, command=True)
     return None

@@ -492,3 +492,14 @@ def test_the_command_refuses_bad_options_with_status_2(dataset, tmp_path, argume
     assert done.returncode == 2
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_the_image_folder_is_a_key_of_the_export_only(dataset, tmp_path):
+    images, masks = dataset
+    done = _niprep(f"image_folder={images}", f"nii_folder={masks}", "output_path=out",
+                   cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (
+        2, "niprep: image_folder is a key of task=export, not of task=annotations\n")
+    done = _niprep("task=export", f"nii_folder={masks}", "output_path=out", cwd=tmp_path)
+    assert done.returncode == 2 and "image_folder is required" in done.stderr
+    assert not (tmp_path / "out").exists()
