@@ -51,12 +51,15 @@ class LoadNifti(Transform):
 
     Args:
         max_voxels: refuse, from the header alone, a volume declaring more voxels.
+        allow_non_finite: keep real voxels that are NaN or infinite instead of refusing the
+            volume (the dataset check counts them in an image).
     """
 
     backend = ["numpy"]
 
-    def __init__(self, max_voxels: int = 2**31) -> None:
+    def __init__(self, max_voxels: int = 2**31, allow_non_finite: bool = False) -> None:
         self.max_voxels = max_voxels
+        self.allow_non_finite = allow_non_finite
 
     def __call__(self, path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
         """Return ``(array, meta)``; ``meta`` holds ``filename``, ``affine``, ``zooms``,
@@ -64,7 +67,8 @@ class LoadNifti(Transform):
 
         Raises:
             ValueError: the file is not a readable 3-D NIfTI volume of at most
-                ``max_voxels`` finite integer or real voxels; the message says why.
+                ``max_voxels`` integer or real voxels, finite unless ``allow_non_finite``;
+                the message says why.
         """
         path = os.fspath(path)
         try:
@@ -79,7 +83,7 @@ class LoadNifti(Transform):
         if array.ndim == 4:
             array = array[..., 0]
         # min and max see any NaN or inf without allocating a mask the size of the volume
-        if array.dtype.kind == "f" and array.size and not (
+        if not self.allow_non_finite and array.dtype.kind == "f" and array.size and not (
             np.isfinite(array.min()) and np.isfinite(array.max())
         ):
             non_finite = array.size - np.count_nonzero(np.isfinite(array))
