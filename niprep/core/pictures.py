@@ -18,6 +18,7 @@ from monai.transforms import Compose
 from niprep.config import ExtractOptions
 from niprep.core.pipeline import apply_chain, view_transforms
 from niprep.core.transforms import padding_offset
+from niprep.core.window import Window, WindowSpec
 
 IMAGE_KEY = "image"
 
@@ -39,8 +40,10 @@ class SlicePictures:
     Each picture is ``target_size`` (or the slice size), filled with ``pad_value``, with the
     slice placed at :func:`~niprep.core.transforms.padding_offset`. With
     ``normalization="min-max"`` the voxels are mapped from the volume's ``[min, max]`` to
-    ``[0, 1]`` in float32 (a constant volume gives 0); ``pad_value`` is then in those units.
-    The volume itself is never converted: each slice is, when it is asked for.
+    ``[0, 1]`` in float32 (a constant volume gives 0); with a ``window`` they become grey
+    levels 0..255 (:mod:`niprep.core.window`), uint8 unless ``dtype`` says otherwise.
+    ``pad_value`` is in the pictures' units. The volume itself is never converted: each
+    slice is, when it is asked for.
 
     Args:
         volume: the image volume, axes ``(slice, row, col)`` (any strides, any dtype).
@@ -48,11 +51,12 @@ class SlicePictures:
         pad_value: the value of the added pixels.
         normalization: ``None`` or ``"min-max"``.
         dtype: the dtype of the pictures; ``None`` keeps the stored dtype (float32 when
-            normalized).
+            normalized, uint8 when windowed).
+        window: ``None`` or a checked window (:func:`~niprep.core.window.check_window`).
 
     Raises:
-        ValueError: ``target_size`` is smaller than a slice, or ``pad_value`` cannot be
-            held by the pictures' dtype.
+        ValueError: ``target_size`` is smaller than a slice, ``pad_value`` cannot be held
+            by the pictures' dtype, or both ``normalization`` and ``window`` are given.
     """
 
     def __init__(
@@ -62,7 +66,13 @@ class SlicePictures:
         pad_value: float = 0.0,
         normalization: str | None = None,
         dtype: Any = None,
+        window: WindowSpec = None,
     ) -> None:
+        if normalization is not None and window is not None:
+            raise ValueError(
+                f"normalization={normalization!r} and window={window!r} both rescale the "
+                "image; use one of them"
+            )
         self.volume = volume
         height, width = volume.shape[1:]
         self.offset = padding_offset((height, width), target_size)
@@ -71,7 +81,8 @@ class SlicePictures:
         if normalization == "min-max":
             low, high = (float(volume.min()), float(volume.max())) if volume.size else (0, 0)
             self.scale = (low, 1.0 / (high - low) if high > low else 0.0)
-        default = np.float32 if normalization else volume.dtype
+        self.window = None if window is None else Window.of(window, volume)
+        default = np.float32 if normalization else np.uint8 if window else volume.dtype
         self.dtype = np.dtype(default if dtype is None else dtype)
         if normalization and self.dtype.kind != "f":
             raise ValueError(f"normalized pictures need a float dtype, not {self.dtype}")
@@ -100,9 +111,27 @@ class SlicePictures:
         row, col = self.offset
         height, width = self.volume.shape[1:]
         inside = picture[row : row + height, col : col + width]
-        inside[...] = self.volume[index]
+        if self.window is not None:
+            inside[...] = self.window(self.volume[index])
+        else:
+            inside[...] = self.volume[index]
         if self.scale is not None:
             low, factor = self.scale
             inside -= np.float32(low)
             inside *= np.float32(factor)
         return picture
+
+    def stack(self, index: int, channels: int = 1) -> np.ndarray:
+        """The pictures of slice ``index`` and its neighbours, shape ``(channels, H, W)``.
+
+        ``channels=3`` gives the previous, this and the next slice (2.5-D input), an edge
+        slice repeating itself where a neighbour is missing; ``channels=1`` this slice.
+
+        Args:
+            index: the slice.
+            channels: 1 or 3.
+        """
+        if channels == 1:
+            return self(index)[None]
+        last = len(self) - 1
+        return np.stack([self(min(max(index + step, 0), last)) for step in (-1, 0, 1)])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
-
 from niprep.core.annotations import Annotations
+from niprep.core.classes import format_label
 
 _SLICE_COLUMNS = {
     "center": ("CENTER_X", "CENTER_Y"),
@@ -30,14 +29,6 @@ def header(data_mode: str, extraction_mode: str, include_label: bool) -> str:
     """
     columns = (_SLICE_COLUMNS if extraction_mode == "slice" else _VOLUME_COLUMNS)[data_mode]
     return ",".join(columns + (("LABEL",) if include_label else ())) + "\n"
-
-
-def format_label(value: float | int) -> str:
-    """A voxel value as written in ``LABEL``: an integer when integral, else a float."""
-    number = value.item() if isinstance(value, np.generic) else value
-    if isinstance(number, float) and number.is_integer():
-        return str(int(number))
-    return repr(number)
 
 
 def format_row(lo: list[int], hi: list[int], data_mode: str) -> str:
