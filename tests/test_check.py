@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import write_nifti
+from PIL import Image
 
-from niprep.check.api import check_dataset
+from niprep import check_dataset
 from niprep.check.findings import SEVERITY
+from niprep.check.sheet import BAR, BOTTOM, LEFT, PANEL, RIGHT, TOP, bar_height
+from niprep.core.drawing import GAP, PALETTE, zoom_for
 
 SHAPE = (16, 16, 8)
 CLASSES = {1: "lesion", 2: "cyst"}
@@ -159,3 +162,124 @@ def test_details_carry_the_numbers(checked):
     failures = read_rows(output / "axial_check_failures.csv")
     assert failures == [["FILENAME", "ERROR"],
                         ["broken_bbox.nii.gz", detail["broken", "unreadable"]]]
+
+
+def grey_of(slice_: np.ndarray, row: int, col: int) -> int:
+    """The grey level a tile gives the pixel ``(row, col)`` of ``slice_`` (its min..max)."""
+    low, high = float(slice_.min()), float(slice_.max())
+    return int((float(slice_[row, col]) - low) * (255.0 / (high - low)))
+
+
+def test_thumbnail_shows_the_image_under_the_mask_contour(checked):
+    output, _ = checked
+    picture = np.asarray(Image.open(output / "check" / "cases" / "clean_1.png").convert("RGB"))
+    zoom = zoom_for(16, 16)
+    # the slices go through the centre of the annotations' box: (4..12, 4..11, 2..5) -> k=3
+    axial = image_volume()[:, :, 3]
+    top = left = GAP
+    inside = picture[top + 5 * zoom + zoom // 2, left + 5 * zoom + zoom // 2]
+    assert inside.tolist() == [grey_of(axial, 5, 5)] * 3  # the image, not the mask
+    outside = picture[top + 2 * zoom + zoom // 2, left + 2 * zoom + zoom // 2]
+    assert outside.tolist() == [grey_of(axial, 2, 2)] * 3
+    # the inner border of value 1 (rows 4..7, columns 4..7) and of value 2 (10..12, 9..11)
+    assert picture[top + 4 * zoom, left + 5 * zoom + 3].tolist() == list(PALETTE[1])
+    assert picture[top + 8 * zoom - 1, left + 6 * zoom].tolist() == list(PALETTE[1])
+    assert picture[top + 11 * zoom, left + 9 * zoom].tolist() == list(PALETTE[2])
+    # one pixel inside the border the image shows again
+    assert picture[top + 4 * zoom + 1, left + 5 * zoom + 3].tolist() == [grey_of(axial, 4, 5)] * 3
+
+
+def test_thumbnail_shows_non_finite_voxels_as_black(checked):
+    output, _ = checked
+    picture = np.asarray(Image.open(output / "check" / "cases" / "nan.png").convert("RGB"))
+    zoom = zoom_for(16, 16)
+    assert picture[GAP + 3 * zoom + 2, GAP + 3 * zoom + 2].tolist() == [0, 0, 0]  # inf at k=3
+    assert picture[GAP + 9 * zoom + 2, GAP + 3 * zoom + 2].tolist() != [0, 0, 0]
+
+
+def test_distribution_sheet_is_drawn_from_the_checked_numbers(checked):
+    output, _ = checked
+    numbers = json.loads((output / "check" / "distribution.json").read_text())
+    by_case = {case["case"]: case for case in numbers["cases"]}
+    assert "broken" not in by_case  # unreadable: nothing to measure
+    assert by_case["clean_1"] == {"case": "clean_1", "annotations": 2, "annotated_slices": 4,
+                                  "spacing": [1.0, 1.0, 1.0]}
+    assert by_case["lonely"]["annotations"] is None  # an image without a mask
+    assert by_case["float"]["annotations"] == 3  # values 0.5, 1 and 2
+    assert by_case["coarse"]["spacing"] == [3.0, 1.0, 1.0]
+    # the same spacing as the check.csv row of that case
+    detail = {(r[0], r[1]): r[3] for r in read_rows(output / "check.csv")[1:]}
+    assert "voxel size 3 x 1 x 1 mm" in detail["coarse", "spacing"]
+    sizes = {(b["case"], b["class"]): (b["width_mm"], b["height_mm"]) for b in numbers["boxes"]}
+    assert sizes["clean_1", "lesion"] == (4.0, 4.0)
+    assert sizes["clean_1", "cyst"] == (3.0, 3.0)
+    assert sizes["coarse", "lesion"] == (4.0, 12.0)  # rows along i, 3 mm voxels
+    # the first panel's bars have the heights of the annotation counts
+    picture = np.asarray(Image.open(output / "check" / "distribution.png").convert("RGB"))
+    masked = [case for case in numbers["cases"] if case["annotations"] is not None]
+    slot = (PANEL[0] - RIGHT - LEFT) / len(masked)
+    largest = max(case["annotations"] for case in masked)
+    bottom = PANEL[1] - BOTTOM
+    for index, case in enumerate(masked):
+        column = picture[TOP:bottom, int(LEFT + index * slot) + 1]
+        drawn = int(np.all(column == BAR, axis=1).sum())
+        assert drawn == bar_height(case["annotations"], largest), case["case"]
+
+
+def test_report_links_every_finding_to_its_thumbnail(checked):
+    output, _ = checked
+    report = (output / "check" / "report.html").read_text()
+    assert 'src="distribution.png"' in report
+    assert '<a href="cases/flip.png">flip</a>' in report
+    assert "cases/clean_1.png" not in report  # clean cases are not listed
+    assert "http" not in report  # nothing fetched from elsewhere
+
+
+def test_masks_alone_are_checked_without_pairing(tmp_path: Path):
+    root = planted_dataset(tmp_path)
+    summary = check_dataset(None, root / "masks", tmp_path / "out", rare_label_share=0.1,
+                            progress=False)
+    found: dict[str, set[str]] = {}
+    for finding in summary.findings:
+        found.setdefault(finding.case, set()).add(finding.check)
+    assert found == {
+        "broken": {"unreadable"},
+        "coarse": {"spacing"},
+        "empty": {"empty"},
+        "flip": {"orientation"},  # its mask alone points another way than the others
+        "float": {"non_integer"},
+        "orient": {"orientation"},
+        "outside": {"label_values"},
+        "stray": {"tiny_component"},
+        "touching": {"touches_border"},
+    }
+    rare = next(f for f in summary.findings if f.check == "label_values")
+    assert rare.detail == ("rare values (masks holding them, of 16): 3 in 1; "
+                           "under rare_label_share=0.1")
+
+
+def test_resume_in_worker_processes_gives_the_same_findings(checked, tmp_path: Path):
+    output, first = checked
+    root = output.parent
+    again = check_dataset(root / "images", root / "masks", output, classes=CLASSES,
+                          progress=False, resume=True, workers=2, backend="process")
+    assert again.findings == first.findings
+    assert again.run.skipped == first.cases - 1  # the unreadable case is tried again
+    fresh = check_dataset(root / "images", root / "masks", tmp_path / "fresh", classes=CLASSES,
+                          progress=False, workers=2, backend="process")
+    assert fresh.findings == first.findings
+    assert (tmp_path / "fresh" / "check.csv").read_bytes() == (output / "check.csv").read_bytes()
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"affine_tolerance": -1}, "affine_tolerance=-1 is not valid; use a number >= 0"),
+    ({"rare_label_share": 2}, "rare_label_share=2 is not valid; use a number >= 0 and <= 1"),
+    ({"spacing_outlier": 0.5}, "spacing_outlier=0.5 is not valid; use a factor >= 1"),
+    ({"view": "top"}, "view='top' is not valid"),
+    ({"classes": {0: "background"}}, "classes key 0 is background"),
+    ({"data_mode": "box"}, "unknown option 'data_mode' for the check"),
+])
+def test_bad_options_fail_in_one_line(tmp_path: Path, options, message):
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        check_dataset(None, tmp_path, tmp_path / "out", **options)
+    assert not (tmp_path / "out").exists()

@@ -24,6 +24,7 @@ from niprep.check.findings import (
     sizes,
 )
 from niprep.check.options import CheckOptions
+from niprep.core.classes import format_label
 
 
 def case_findings(facts: CaseFacts, options: CheckOptions) -> list[Finding]:
@@ -99,9 +100,9 @@ def label_outliers(facts: Sequence[CaseFacts], options: CheckOptions) -> list[Fi
     whole = {case.name: [v for v in case.mask_content.values if v == int(v)] for case in masks}
     found = []
     if options.classes is not None:
-        known = ", ".join(str(value) for value in options.classes)
+        known = ", ".join(format_label(value) for value in options.classes)
         for case in masks:
-            outside = [value for value in whole[case.name] if int(value) not in options.classes]
+            outside = [value for value in whole[case.name] if value not in options.classes]
             if outside:
                 found.append(Finding(case.name, "label_values",
                                      f"{count(len(outside), 'value')} not in classes "

@@ -124,10 +124,12 @@ def mask_findings(case: str, mask: MaskFacts, options: CheckOptions) -> list[Fin
     Args:
         case: the case name.
         mask: the mask's voxel facts.
-        options: ``min_voxels``, ``view``.
+        options: ``min_voxels``, ``view``, ``classes`` (a non-integer value listed there
+            is allowed).
     """
     found = []
-    fractional = [value for value in mask.values if value != int(value)]
+    allowed = options.classes or {}
+    fractional = [value for value in mask.values if value != int(value) and value not in allowed]
     if fractional:
         found.append(Finding(case, "non_integer", f"{count(len(fractional), 'non-integer value')}: "
                                                   f"{listing(fractional)}"))

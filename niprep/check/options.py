@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from niprep.config import ExtractOptions
+from niprep.core.classes import check_classes
 
 #: the options a check shares with the extraction, validated by it (same messages)
 SHARED_OPTIONS = ("view", "strip_suffix", "orientation", "instances", "connectivity",
@@ -27,33 +28,6 @@ def _positive_number(name: str, value: Any, upper: float = math.inf) -> None:
         raise ValueError(f"{name}={value!r} is not valid; use a number >= 0{limit}")
 
 
-def normalize_classes(value: Any) -> dict[int, str] | None:
-    """``classes`` as ``{value: name}``; ``ValueError`` naming the bad entry otherwise.
-
-    Args:
-        value: ``None``, a mapping of label values (whole numbers > 0) to class names, or a
-            sequence of label values (each named after its value).
-    """
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        pairs = list(value.items())
-    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        pairs = [(item, str(item)) for item in value]
-    else:
-        raise ValueError(f"classes={value!r} is not valid; use None, {{value: name}} or a "
-                         "list of label values")
-    classes = {}
-    for key, name in pairs:
-        number = int(key) if isinstance(key, str) and key.isdigit() else key
-        if not isinstance(number, numbers.Integral) or isinstance(number, bool) or number < 1:
-            raise ValueError(f"classes has the key {key!r}; label values are whole numbers > 0")
-        classes[int(number)] = str(name)
-    if not classes:
-        raise ValueError("classes={} names no label value; use None to check without classes")
-    return dict(sorted(classes.items()))
-
-
 @dataclass(frozen=True)
 class CheckOptions:
     """Every option of a dataset check, validated on construction.
@@ -69,7 +43,8 @@ class CheckOptions:
             ``max(min_voxels, 2)`` voxels (so a stray voxel is always counted); with
             ``instances="components"`` smaller components are no annotation either.
         max_voxels: refuse volumes whose header declares more voxels than this.
-        classes: ``{label value: class name}`` of the values a mask may hold, or ``None``.
+        classes: ``{mask value: class name}`` of the values a mask may hold, or ``None``
+            (validated as everywhere, by :func:`~niprep.core.classes.check_classes`).
         affine_tolerance: largest distance, in mm, between where image and mask put the
             same corner of their volumes.
         spacing_tolerance: largest relative difference between image and mask voxel sizes.
@@ -88,7 +63,7 @@ class CheckOptions:
     connectivity: int = 26
     min_voxels: int = 0
     max_voxels: int = 2**31
-    classes: dict[int, str] | None = field(default=None)
+    classes: dict[float, str] | None = None
     affine_tolerance: float = 0.01
     spacing_tolerance: float = 0.01
     spacing_outlier: float = 2.0
@@ -103,7 +78,7 @@ class CheckOptions:
     def __post_init__(self) -> None:
         shared = ExtractOptions(**{name: getattr(self, name) for name in SHARED_OPTIONS})
         object.__setattr__(self, "orientation", shared.orientation)
-        object.__setattr__(self, "classes", normalize_classes(self.classes))
+        object.__setattr__(self, "classes", check_classes(self.classes))
         _positive_number("affine_tolerance", self.affine_tolerance)
         _positive_number("spacing_tolerance", self.spacing_tolerance)
         _positive_number("rare_label_share", self.rare_label_share, upper=1.0)

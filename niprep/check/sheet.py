@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from niprep.check.facts import CaseFacts
 from niprep.check.options import CheckOptions
+from niprep.core.classes import format_label
 from niprep.core.drawing import BACKGROUND, CAPTION_COLOUR, colour_of
 
 #: size of one panel, and the margins around its plot area
@@ -58,7 +59,7 @@ def distribution(names: Sequence[str], facts: Mapping[str, CaseFacts],
         })
         for value, *bounds in mask.boxes if mask is not None else ():
             _, row_zoom, col_zoom = mask.view_zooms
-            label = classes.get(int(value), f"{value:g}") if value == int(value) else f"{value:g}"
+            label = classes.get(value, format_label(value))
             boxes.append({
                 "case": name,
                 "value": value,
