@@ -174,7 +174,7 @@ def test_thumbnail_shows_the_image_under_the_mask_contour(checked):
     output, _ = checked
     picture = np.asarray(Image.open(output / "check" / "cases" / "clean_1.png").convert("RGB"))
     zoom = zoom_for(16, 16)
-    # the slices go through the centre of the annotations' box: (4..12, 4..11, 2..5) -> k=3
+    # the slices go through the centre of the largest box, value 1's: (5, 5, 3)
     axial = image_volume()[:, :, 3]
     top = left = GAP
     inside = picture[top + 5 * zoom + zoom // 2, left + 5 * zoom + zoom // 2]
@@ -283,3 +283,20 @@ def test_bad_options_fail_in_one_line(tmp_path: Path, options, message):
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         check_dataset(None, tmp_path, tmp_path / "out", **options)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("instances", ["label", "components"])
+def test_components_are_counted_alike_in_both_instance_modes(tmp_path: Path, instances):
+    mask = clean_mask()
+    mask[12, 2, 6] = 1  # a stray voxel
+    mask[1:3, 12, 1] = 2  # a two-voxel piece of value 2, on slice 1
+    write_nifti(tmp_path / "masks" / "case_bbox.nii.gz", mask)
+    summary = check_dataset(None, tmp_path / "masks", tmp_path / "out", instances=instances,
+                            min_voxels=3, progress=False)
+    assert [(f.check, f.detail) for f in summary.findings] == [
+        ("tiny_component", "2 of 4 components under 3 voxels")]
+    numbers = json.loads((tmp_path / "out" / "check" / "distribution.json").read_text())
+    # slices 1..6 hold a voxel (slice 6 only the stray one, dropped with components)
+    expected = {"label": (2, 6), "components": (2, 4)}[instances]
+    case = numbers["cases"][0]
+    assert (case["annotations"], case["annotated_slices"]) == expected

@@ -16,6 +16,7 @@ import nibabel as nib
 import numpy as np
 
 from niprep.check.options import CheckOptions
+from niprep.core.components import components_in_boxes
 from niprep.core.transforms.mask_to_boxes import MaskToBoxes
 
 Number = int | float
@@ -79,7 +80,8 @@ class MaskFacts:
     @classmethod
     def of(cls, array: np.ndarray, view_zooms: tuple[float, float, float],
            source_axes: tuple[int, int, int], options: CheckOptions) -> MaskFacts:
-        """The facts of a mask, from one connected-component pass over its voxels.
+        """The facts of a mask, from one pass over its voxels (and the components of each
+        value inside its box, with ``instances="label"``).
 
         Args:
             array: the mask, axes ``(slice, row, col)``.
@@ -87,24 +89,27 @@ class MaskFacts:
             source_axes: the stored axis of each of them (for the annotation order).
             options: ``instances``, ``connectivity``, ``min_voxels``.
         """
-        found = MaskToBoxes(instances="components", connectivity=options.connectivity)(
-            array, source_axes=source_axes
-        )
-        if options.instances == "label":  # a value's box spans all its components
-            values, member = np.unique(found.values, return_inverse=True)
-            lo = np.full((len(values), 3), np.iinfo(np.int64).max, dtype=np.int64)
-            hi = np.full((len(values), 3), -1, dtype=np.int64)
-            np.minimum.at(lo, member, found.lo)
-            np.maximum.at(hi, member, found.hi)
-            spans = (found.lo[:, 0], found.hi[:, 0])
+        if options.instances == "label":  # components only inside each value's box
+            found = MaskToBoxes()(array, source_axes=source_axes)
+            values, lo, hi = found.values, found.lo, found.hi
+            pieces = components_in_boxes(array, values, lo, hi, found.voxels,
+                                         options.connectivity)
+            sizes = np.concatenate([size for size, _ in pieces] or [np.zeros(0, np.int64)])
+            present = np.zeros(array.shape[0], dtype=bool)
+            for start, (_, held) in zip(lo[:, 0], pieces):
+                present[start : start + len(held)] |= held
         else:
+            found = MaskToBoxes(instances="components", connectivity=options.connectivity)(
+                array, source_axes=source_axes
+            )
+            sizes = found.voxels
             kept = found.voxels >= options.min_voxels
             values, lo, hi = found.values[kept], found.lo[kept], found.hi[kept]
-            spans = (lo[:, 0], hi[:, 0])
-        # a connected component holds a voxel on every slice between its first and last
-        marks = np.zeros(array.shape[0] + 1, dtype=np.int64)
-        np.add.at(marks, spans[0], 1)
-        np.add.at(marks, spans[1] + 1, -1)
+            # a connected component holds a voxel on every slice between its first and last
+            present = np.zeros(array.shape[0] + 1, dtype=np.int64)
+            np.add.at(present, lo[:, 0], 1)
+            np.add.at(present, hi[:, 0] + 1, -1)
+            present = np.cumsum(present)[:-1] > 0
         boxes = tuple(
             (value, *(int(x) for x in low), *(int(x) for x in high))
             for value, low, high in zip(values.tolist(), lo, hi)
@@ -114,9 +119,9 @@ class MaskFacts:
             boxes=boxes,
             view_shape=tuple(int(size) for size in array.shape),
             view_zooms=tuple(float(zoom) for zoom in view_zooms),
-            components=len(found),
-            tiny_components=int(np.count_nonzero(found.voxels < options.tiny_below)),
-            annotated_slices=int(np.count_nonzero(np.cumsum(marks)[:-1] > 0)),
+            components=len(sizes),
+            tiny_components=int(np.count_nonzero(sizes < options.tiny_below)),
+            annotated_slices=int(np.count_nonzero(present)),
         )
 
 

@@ -2,7 +2,7 @@
 
 The thumbnail is drawn by :func:`~niprep.core.drawing.draw_tiles`, like the training
 previews: one row of axial, coronal and sagittal tiles of the (oriented) volume through
-the centre of the annotations (of the volume when there is none), the mask's regions
+the centre of the largest annotation box (of the volume when there is none), the mask's regions
 outlined on their inner border so the image stays visible, and the annotation boxes
 projected on each tile. When image and mask differ in shape, a second row shows the mask
 on its own.
@@ -32,8 +32,8 @@ def _finite(picture: np.ndarray) -> np.ndarray:
 
 
 def centre(shape: tuple[int, ...], boxes: np.ndarray) -> np.ndarray:
-    """The voxel the thumbnail's slices go through: the centre of the box around every
-    annotation, or the volume's centre when there is none.
+    """The voxel the thumbnail's slices go through: the centre of the largest annotation
+    box (the first of them on a tie), or the volume's centre when there is none.
 
     Args:
         shape: the volume's shape.
@@ -41,7 +41,8 @@ def centre(shape: tuple[int, ...], boxes: np.ndarray) -> np.ndarray:
     """
     if not len(boxes):
         return np.array(shape) // 2
-    return (boxes[:, :3].min(axis=0) + boxes[:, 3:].max(axis=0)) // 2
+    largest = np.argmax(np.prod(boxes[:, 3:] - boxes[:, :3] + 1, axis=1))
+    return (boxes[largest, :3] + boxes[largest, 3:]) // 2
 
 
 def _tiles(name: str, volume: np.ndarray, mask: np.ndarray | None,
