@@ -5,6 +5,7 @@
     niprep nii_folder=data/masks output_path=out view=coronal data_mode=box
     niprep -m view=axial,coronal,sagittal nii_folder=data/masks output_path=out
     niprep task=slices nii_folder=data/scans output_path=out/images target_size=[512,512]
+    niprep task=check image_folder=data/scans nii_folder=data/masks output_path=qc
 
 The keys are ``nii_folder``, ``output_path`` and every field of
 :class:`~niprep.config.ExtractOptions`, with its defaults and its validation (the
@@ -38,15 +39,22 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from niprep.check.options import CheckOptions
 from niprep.config import ExtractOptions
 from niprep.run.inputs import find_cases
 from niprep.run.output_tree import check_output
 from niprep.run.staging import describe_error
 
-TASKS = {"annotations": "extract_annotations_dataset", "slices": "extract_slices_dataset"}
+TASKS = {"annotations": "extract_annotations_dataset", "slices": "extract_slices_dataset",
+         "check": "check_dataset"}
 REQUIRED_KEYS = ("nii_folder", "output_path")
-PATH_KEYS = (*REQUIRED_KEYS, "preview_images", "preview_masks")
+PATH_KEYS = (*REQUIRED_KEYS, "preview_images", "preview_masks", "image_folder")
 OPTION_KEYS = tuple(field.name for field in dataclasses.fields(ExtractOptions))
+#: the keys of task=check only (image_folder, classes, the tolerances), with their defaults
+CHECK_KEYS = {"image_folder": None} | {
+    field.name: field.default for field in dataclasses.fields(CheckOptions)
+    if field.name not in OPTION_KEYS
+}
 OPTIONS_NODE = "niprep_options"
 ALL_DONE, CASES_FAILED, USAGE_ERROR = 0, 1, 2
 
@@ -68,7 +76,7 @@ def _multirun_scratch() -> str:
 def register_configs() -> None:
     """Store the option keys and defaults (from ExtractOptions) and the ``niprep_scratch``
     resolver where Hydra finds them."""
-    defaults = dataclasses.asdict(ExtractOptions())
+    defaults = dataclasses.asdict(ExtractOptions()) | CHECK_KEYS
     ConfigStore.instance().store(name=OPTIONS_NODE, node=defaults)
     OmegaConf.register_new_resolver("niprep_scratch", _multirun_scratch, replace=True)
 
@@ -101,7 +109,7 @@ def override_error(overrides: list[str], multirun: bool) -> str | None:
             for name in names:
                 if name not in TASKS:
                     return f"task={name!r} is not valid; choose one of {', '.join(TASKS)}"
-        elif key not in (*REQUIRED_KEYS, *OPTION_KEYS):
+        elif key not in (*REQUIRED_KEYS, *OPTION_KEYS, *CHECK_KEYS):
             return (f"unknown key {key!r} in {override.input_line!r}; "
                     "`niprep --help` lists the keys")
     return None
@@ -130,6 +138,50 @@ def job_settings(cfg: DictConfig) -> dict[str, Any]:
     return settings
 
 
+def task_settings(task: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``settings`` that ``task`` takes; the others must be at their defaults.
+
+    Args:
+        task: the task's name.
+        settings: every key of the config.
+
+    Raises:
+        ValueError: a key the task does not take is set.
+    """
+    if task == "check":
+        taken = {*REQUIRED_KEYS, *CHECK_KEYS, *(f.name for f in dataclasses.fields(CheckOptions))}
+        defaults = dataclasses.asdict(ExtractOptions())
+    else:
+        taken = {*REQUIRED_KEYS, *OPTION_KEYS}
+        defaults = CHECK_KEYS
+    for key, value in settings.items():
+        if key not in taken and value != defaults[key]:
+            where = "task=check only" if task != "check" else "the other tasks, not task=check"
+            raise ValueError(f"{key}={value!r} is a key of {where}; leave it out")
+    return {key: value for key, value in settings.items() if key in taken}
+
+
+def run_check(settings: dict[str, Any]) -> int:
+    """Run ``task=check``; print its one-line summary; 0 without error finding, else 1.
+
+    Args:
+        settings: the keys task=check takes, paths absolute.
+    """
+    options = {key: value for key, value in settings.items()
+               if key not in (*REQUIRED_KEYS, "image_folder")}
+    CheckOptions.from_mapping(options)
+    for folder in (settings["image_folder"], settings["nii_folder"]):
+        if folder is not None:
+            find_cases(folder, options.get("strip_suffix", "_bbox"))
+    check_output(settings["output_path"])
+    check = importlib.import_module("niprep.check.api").check_dataset
+    summary = check(settings["image_folder"], settings["nii_folder"], settings["output_path"],
+                    **options)
+    report = Path(settings["output_path"], "check.csv")
+    print(f"niprep check: {summary.line()}; findings in {report}", flush=True)
+    return CASES_FAILED if summary.errors else ALL_DONE
+
+
 def run_job(cfg: DictConfig) -> int:
     """Run the chosen task once; report in one line; return the exit status.
 
@@ -138,7 +190,9 @@ def run_job(cfg: DictConfig) -> int:
     """
     task = HydraConfig.get().runtime.choices["task"]
     try:
-        settings = job_settings(cfg)
+        settings = task_settings(task, job_settings(cfg))
+        if task == "check":
+            return run_check(settings)
         options = ExtractOptions.from_mapping(
             {key: value for key, value in settings.items() if key not in REQUIRED_KEYS}
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -300,3 +302,45 @@ def test_components_are_counted_alike_in_both_instance_modes(tmp_path: Path, ins
     expected = {"label": (2, 6), "components": (2, 4)}[instances]
     case = numbers["cases"][0]
     assert (case["annotations"], case["annotated_slices"]) == expected
+
+
+NIPREP = str(Path(sys.executable).with_name("niprep"))
+
+
+def niprep(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([NIPREP, *arguments], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_command_exits_1_on_errors_with_a_one_line_summary(checked, tmp_path: Path):
+    output, summary = checked
+    root = output.parent
+    done = niprep("task=check", f"image_folder={root / 'images'}", f"nii_folder={root / 'masks'}",
+                  "output_path=out", "classes={1:lesion,2:cyst}", "progress=false", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == (f"niprep check: 18 cases checked: {summary.errors} errors, "
+                           f"{summary.warnings} warnings; findings in "
+                           f"{tmp_path / 'out' / 'check.csv'}\n")
+    assert (tmp_path / "out" / "check.csv").read_bytes() == (output / "check.csv").read_bytes()
+
+
+def test_command_exits_0_without_errors(tmp_path: Path):
+    for name in CLEAN:
+        write_pair(tmp_path, name, image_volume(), clean_mask())
+    stray = clean_mask()
+    stray[12, 2, 6] = 1  # a warning only
+    write_pair(tmp_path, "stray", image_volume(), stray)
+    done = niprep("task=check", "image_folder=images", "nii_folder=masks", "output_path=out",
+                  "progress=false", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (f"niprep check: 6 cases checked: 0 errors, 1 warning; findings in "
+                           f"{tmp_path / 'out' / 'check.csv'}\n")
+    refused = niprep("task=check", "nii_folder=masks", "output_path=out", "data_mode=box",
+                     cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == ("niprep: data_mode='box' is a key of the other tasks, not "
+                              "task=check; leave it out\n")
+    refused = niprep("nii_folder=masks", "output_path=out2", "affine_tolerance=1", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == ("niprep: affine_tolerance=1 is a key of task=check only; "
+                              "leave it out\n")

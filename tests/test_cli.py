@@ -103,7 +103,7 @@ def test_a_failing_case_exits_1_and_is_listed(masks: Path, work: Path) -> None:
         (["nii_folder={masks}", "output_path=out", "colour=red"],
          "unknown key 'colour' in 'colour=red'"),
         (["nii_folder={masks}", "output_path=out", "task=masks"],
-         "task='masks' is not valid; choose one of annotations, slices"),
+         "task='masks' is not valid; choose one of annotations, slices, check"),
         (["nii_folder={masks}", "output_path=out", "view=axial,coronal"],
          "'view=axial,coronal' is a sweep: add -m"),
         (["nii_folder={masks}", "output_path=out", "target_size=[16,"],
@@ -167,7 +167,7 @@ def test_help_lists_every_key(work: Path) -> None:
     keys = [line.split(":")[0] for line in done.stdout.splitlines() if ": " in line]
     for key in ("nii_folder", "output_path", *(f.name for f in dataclasses.fields(ExtractOptions))):
         assert key in keys
-    assert "task: annotations, slices" in done.stdout
+    assert "task: annotations, check, slices" in done.stdout
     assert os.listdir(work) == []
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from niprep.check.dataset import dataset_findings
 from niprep.check.facts import CaseFacts
-from niprep.check.findings import Finding
+from niprep.check.findings import Finding, count
 from niprep.check.options import CheckOptions
 from niprep.check.report import csv_text, html_text, json_text
 from niprep.check.sheet import distribution, sheet_png
@@ -53,8 +53,8 @@ class CheckSummary:
 
     def line(self) -> str:
         """The one-line summary: cases checked, errors, warnings."""
-        return (f"{self.cases} cases checked: {self.errors} errors, "
-                f"{self.warnings} warnings")
+        return (f"{count(self.cases, 'case')} checked: {count(self.errors, 'error')}, "
+                f"{count(self.warnings, 'warning')}")
 
 
 def _key(case: Case) -> str:
