@@ -141,7 +141,7 @@ def check_dataset(
     images = None if image_folder is None else find_cases(image_folder, settings.strip_suffix)
     masks = None if label_folder is None else find_cases(label_folder, settings.strip_suffix)
     cases, unpaired = pair_for_check(images, masks)
-    stamps = tuple((case.filename, os.stat(case.path).st_size, os.stat(case.path).st_mtime_ns)
+    stamps = tuple((case.filename, (stat := case.path.stat()).st_size, stat.st_mtime_ns)
                    for case in images or () if case.path.exists())
     summary = run(CheckTask(settings, stamps), cases, output_path)
     output = Path(output_path)
