@@ -1,4 +1,4 @@
-"""The ``niprep`` command: a Hydra application over the dataset functions (SPEC section 10).
+"""The ``niprep`` command: a Hydra application over the dataset functions.
 
 ::
 
@@ -7,18 +7,20 @@
     niprep task=slices nii_folder=data/scans output_path=out/images target_size=[512,512]
     niprep task=check image_folder=data/scans nii_folder=data/masks output_path=qc
 
-The keys are ``nii_folder``, ``output_path`` and every field of
-:class:`~niprep.config.ExtractOptions`, with its defaults and its validation (the
-``niprep_options`` config node is built from it); ``task`` picks the function. The
-configuration, the input folder and the output folder are checked before MONAI, torch
-or numba are imported, so ``--help`` and mistakes answer at once. Exit status: 0 every case done,
-1 some cases failed, 2 bad configuration, input or output (one line on stderr).
+``task`` picks the function; its keys are ``nii_folder``, ``output_path`` and the options
+of the groups that function takes (:mod:`niprep.options`), with their defaults and their
+checks: each task's config node is built from those declarations, so ``niprep
+task=NAME --help`` lists exactly its keys. The configuration, the input folder and the
+output folder are checked before MONAI, torch or numba are imported, so ``--help`` and
+mistakes answer at once. Exit status: 0 every case done, 1 some cases failed, 2 bad
+configuration, input or output (one line on stderr); for ``task=check``, 0 when no finding is
+an error, else 1.
 """
 
 from __future__ import annotations
 
+import argparse
 import atexit
-import dataclasses
 import functools
 import importlib
 import os
@@ -29,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra._internal.utils import get_args_parser
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -39,23 +40,18 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from niprep.check.options import CheckOptions
-from niprep.config import ExtractOptions
+from niprep.options import TASKS
 from niprep.run.inputs import find_cases
 from niprep.run.output_tree import check_output
 from niprep.run.staging import describe_error
 
-TASKS = {"annotations": "extract_annotations_dataset", "slices": "extract_slices_dataset",
-         "check": "check_dataset"}
 REQUIRED_KEYS = ("nii_folder", "output_path")
 PATH_KEYS = (*REQUIRED_KEYS, "preview_images", "preview_masks", "image_folder")
-OPTION_KEYS = tuple(field.name for field in dataclasses.fields(ExtractOptions))
-#: the keys of task=check only (image_folder, classes, the tolerances), with their defaults
-CHECK_KEYS = {"image_folder": None} | {
-    field.name: field.default for field in dataclasses.fields(CheckOptions)
-    if field.name not in OPTION_KEYS
-}
-OPTIONS_NODE = "niprep_options"
+DEFAULT_TASK = "annotations"
+#: Hydra's command-line flags that take a value (``niprep --hydra-help`` lists them)
+_FLAGS_WITH_VALUE = (("-c", "--cfg"), ("-p", "--package"), ("-cp", "--config-path"),
+                     ("-cn", "--config-name"), ("-cd", "--config-dir"),
+                     ("-sc", "--shell-completion"), ("--experimental-rerun",))
 ALL_DONE, CASES_FAILED, USAGE_ERROR = 0, 1, 2
 
 
@@ -74,11 +70,28 @@ def _multirun_scratch() -> str:
 
 
 def register_configs() -> None:
-    """Store the option keys and defaults (from ExtractOptions) and the ``niprep_scratch``
-    resolver where Hydra finds them."""
-    defaults = dataclasses.asdict(ExtractOptions()) | CHECK_KEYS
-    ConfigStore.instance().store(name=OPTIONS_NODE, node=defaults)
+    """Store each task's keys and defaults (from its declared option groups) as the
+    ``task`` config group, and the ``niprep_scratch`` resolver, where Hydra finds them."""
+    store = ConfigStore.instance()
+    for name, entry in TASKS.items():
+        store.store(group="task", name=name, node=entry.defaults(), package="_global_")
     OmegaConf.register_new_resolver("niprep_scratch", _multirun_scratch, replace=True)
+
+
+def command_line(arguments: list[str]) -> tuple[list[str], bool]:
+    """The ``key=value`` overrides and whether ``-m`` / ``--multirun`` was given.
+
+    Args:
+        arguments: the command-line arguments, without the program name.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("overrides", nargs="*")
+    parser.add_argument("-m", "--multirun", action="store_true")
+    parser.add_argument("-i", "--info", nargs="?")
+    for flags in _FLAGS_WITH_VALUE:
+        parser.add_argument(*flags)
+    known, _ = parser.parse_known_args(arguments)
+    return known.overrides, known.multirun
 
 
 def override_error(overrides: list[str], multirun: bool) -> str | None:
@@ -92,26 +105,33 @@ def override_error(overrides: list[str], multirun: bool) -> str | None:
         multirun: ``-m`` / ``--multirun`` was given.
     """
     parser = OverridesParser.create()
+    parsed = []
     for text in overrides:
         try:
-            override = parser.parse_override(text)
+            parsed.append(parser.parse_override(text))
         except HydraException as error:
             return f"cannot read {text!r}: {' '.join(str(error).split())}"
+    tasks = [DEFAULT_TASK]
+    for override in parsed:
         key = override.key_or_group
         if override.is_hydra_override() or override.type != OverrideType.CHANGE:
             continue
         if override.is_sweep_override() and not multirun:
-            return (f"{text!r} is a sweep: add -m to run once per value, or write a list as "
-                    f"{key}=[a,b] or a string as {key}='a,b'")
+            return (f"{override.input_line!r} is a sweep: add -m to run once per value, or "
+                    f"write a list as {key}=[a,b] or a string as {key}='a,b'")
         if key == "task":
-            names = (list(override.sweep_string_iterator()) if override.is_sweep_override()
+            tasks = (list(override.sweep_string_iterator()) if override.is_sweep_override()
                      else [override.value()])
-            for name in names:
+            for name in tasks:
                 if name not in TASKS:
                     return f"task={name!r} is not valid; choose one of {', '.join(TASKS)}"
-        elif key not in (*REQUIRED_KEYS, *OPTION_KEYS, *CHECK_KEYS):
-            return (f"unknown key {key!r} in {override.input_line!r}; "
-                    "`niprep --help` lists the keys")
+    for override in parsed:
+        key = override.key_or_group
+        if override.is_hydra_override() or key in ("task", *REQUIRED_KEYS):
+            continue
+        for name in tasks:
+            if key not in TASKS[name].options:
+                return TASKS[name].not_taken(key, command=True)
     return None
 
 
@@ -131,55 +151,11 @@ def job_settings(cfg: DictConfig) -> dict[str, Any]:
     for key in PATH_KEYS:
         value = settings.get(key)
         if value is None and key not in REQUIRED_KEYS:
-            continue
+            continue  # not a key of this task, or not given
         if not isinstance(value, str) or not value:
             raise ValueError(f"{key}={value!r} is not valid; use a folder path")
         settings[key] = os.path.normpath(to_absolute_path(value))
     return settings
-
-
-def task_settings(task: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """The keys of ``settings`` that ``task`` takes; the others must be at their defaults.
-
-    Args:
-        task: the task's name.
-        settings: every key of the config.
-
-    Raises:
-        ValueError: a key the task does not take is set.
-    """
-    if task == "check":
-        taken = {*REQUIRED_KEYS, *CHECK_KEYS, *(f.name for f in dataclasses.fields(CheckOptions))}
-        defaults = dataclasses.asdict(ExtractOptions())
-    else:
-        taken = {*REQUIRED_KEYS, *OPTION_KEYS}
-        defaults = CHECK_KEYS
-    for key, value in settings.items():
-        if key not in taken and value != defaults[key]:
-            where = "task=check only" if task != "check" else "the other tasks, not task=check"
-            raise ValueError(f"{key}={value!r} is a key of {where}; leave it out")
-    return {key: value for key, value in settings.items() if key in taken}
-
-
-def run_check(settings: dict[str, Any]) -> int:
-    """Run ``task=check``; print its one-line summary; 0 without error finding, else 1.
-
-    Args:
-        settings: the keys task=check takes, paths absolute.
-    """
-    options = {key: value for key, value in settings.items()
-               if key not in (*REQUIRED_KEYS, "image_folder")}
-    CheckOptions.from_mapping(options)
-    for folder in (settings["image_folder"], settings["nii_folder"]):
-        if folder is not None:
-            find_cases(folder, options.get("strip_suffix", "_bbox"))
-    check_output(settings["output_path"])
-    check = importlib.import_module("niprep.check.api").check_dataset
-    summary = check(settings["image_folder"], settings["nii_folder"], settings["output_path"],
-                    **options)
-    report = Path(settings["output_path"], "check.csv")
-    print(f"niprep check: {summary.line()}; findings in {report}", flush=True)
-    return CASES_FAILED if summary.errors else ALL_DONE
 
 
 def run_job(cfg: DictConfig) -> int:
@@ -190,20 +166,29 @@ def run_job(cfg: DictConfig) -> int:
     """
     task = HydraConfig.get().runtime.choices["task"]
     try:
-        settings = task_settings(task, job_settings(cfg))
-        if task == "check":
-            return run_check(settings)
-        options = ExtractOptions.from_mapping(
-            {key: value for key, value in settings.items() if key not in REQUIRED_KEYS}
+        settings = job_settings(cfg)
+        options = TASKS[task].settings(
+            {key: value for key, value in settings.items() if key not in REQUIRED_KEYS},
+            command=True,
         )
-        find_cases(settings["nii_folder"], options.strip_suffix)
+        for key in ("nii_folder", "image_folder"):
+            if settings.get(key) is not None:
+                find_cases(settings[key], options.strip_suffix)
         check_output(settings["output_path"])
-        extract = getattr(importlib.import_module("niprep.api"), TASKS[task])
-        summary = extract(**settings)
+        function = getattr(importlib.import_module("niprep.api"), TASKS[task].name)
+        if task == "check":  # its masks are its label_folder, its images the first argument
+            summary = function(settings.pop("image_folder"), settings.pop("nii_folder"),
+                               **settings)
+        else:
+            summary = function(**settings)
     except (ValueError, OSError, OmegaConfBaseException) as error:
         print(f"niprep: {describe_error(error)}", file=sys.stderr)
         return USAGE_ERROR
     output = settings["output_path"]
+    if task == "check":
+        print(f"niprep check: {summary.line()}; findings in {Path(output, 'check.csv')}",
+              flush=True)
+        return CASES_FAILED if summary.errors else ALL_DONE
     line = (f"niprep {task} ({options.view}): {summary.done} done, {summary.failed} failed, "
             f"{summary.skipped} skipped; {int(summary)} {task} in {output}")
     if summary.failed:
@@ -215,8 +200,7 @@ def run_job(cfg: DictConfig) -> int:
 def main() -> None:
     """Entry point of the ``niprep`` console script; exits with the worst run's status."""
     register_configs()
-    arguments = get_args_parser().parse_args()
-    problem = override_error(arguments.overrides, arguments.multirun)
+    problem = override_error(*command_line(sys.argv[1:]))
     if problem is not None:
         print(f"niprep: {problem}", file=sys.stderr)
         sys.exit(USAGE_ERROR)

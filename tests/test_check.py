@@ -275,11 +275,12 @@ def test_resume_in_worker_processes_gives_the_same_findings(checked, tmp_path: P
 
 @pytest.mark.parametrize(("options", "message"), [
     ({"affine_tolerance": -1}, "affine_tolerance=-1 is not valid; use a number >= 0"),
-    ({"rare_label_share": 2}, "rare_label_share=2 is not valid; use a number >= 0 and <= 1"),
-    ({"spacing_outlier": 0.5}, "spacing_outlier=0.5 is not valid; use a factor >= 1"),
+    ({"rare_label_share": 2}, "rare_label_share=2 is not valid; use a number from 0 to 1"),
+    ({"spacing_outlier": 0.5}, "spacing_outlier=0.5 is not valid; use a number >= 1"),
     ({"view": "top"}, "view='top' is not valid"),
     ({"classes": {0: "background"}}, "classes key 0 is background"),
-    ({"data_mode": "box"}, "unknown option 'data_mode' for the check"),
+    ({"data_mode": "box"}, "check_dataset takes no option 'data_mode'"),
+    ({"min_voxels": 3}, "min_voxels=3 applies only with instances='components'"),
 ])
 def test_bad_options_fail_in_one_line(tmp_path: Path, options, message):
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
@@ -287,21 +288,23 @@ def test_bad_options_fail_in_one_line(tmp_path: Path, options, message):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("instances", ["label", "components"])
-def test_components_are_counted_alike_in_both_instance_modes(tmp_path: Path, instances):
+@pytest.mark.parametrize(("options", "tiny", "annotations", "slices"), [
+    ({}, "1 of 4 components under 2 voxels", 2, 6),
+    # slice 6 holds only the stray voxel, slice 1 only the piece: no annotation there
+    ({"instances": "components", "min_voxels": 3}, "2 of 4 components under 3 voxels", 2, 4),
+])
+def test_components_are_counted_alike_in_both_instance_modes(tmp_path: Path, options, tiny,
+                                                            annotations, slices):
     mask = clean_mask()
     mask[12, 2, 6] = 1  # a stray voxel
     mask[1:3, 12, 1] = 2  # a two-voxel piece of value 2, on slice 1
     write_nifti(tmp_path / "masks" / "case_bbox.nii.gz", mask)
-    summary = check_dataset(None, tmp_path / "masks", tmp_path / "out", instances=instances,
-                            min_voxels=3, progress=False)
-    assert [(f.check, f.detail) for f in summary.findings] == [
-        ("tiny_component", "2 of 4 components under 3 voxels")]
+    summary = check_dataset(None, tmp_path / "masks", tmp_path / "out", progress=False,
+                            **options)
+    assert [(f.check, f.detail) for f in summary.findings] == [("tiny_component", tiny)]
     numbers = json.loads((tmp_path / "out" / "check" / "distribution.json").read_text())
-    # slices 1..6 hold a voxel (slice 6 only the stray one, dropped with components)
-    expected = {"label": (2, 6), "components": (2, 4)}[instances]
     case = numbers["cases"][0]
-    assert (case["annotations"], case["annotated_slices"]) == expected
+    assert (case["annotations"], case["annotated_slices"]) == (annotations, slices)
 
 
 NIPREP = str(Path(sys.executable).with_name("niprep"))
@@ -338,9 +341,9 @@ def test_command_exits_0_without_errors(tmp_path: Path):
     refused = niprep("task=check", "nii_folder=masks", "output_path=out", "data_mode=box",
                      cwd=tmp_path)
     assert refused.returncode == 2
-    assert refused.stderr == ("niprep: data_mode='box' is a key of the other tasks, not "
-                              "task=check; leave it out\n")
+    assert refused.stderr == ("niprep: data_mode is a key of task=annotations, not of "
+                              "task=check\n")
     refused = niprep("nii_folder=masks", "output_path=out2", "affine_tolerance=1", cwd=tmp_path)
     assert refused.returncode == 2
-    assert refused.stderr == ("niprep: affine_tolerance=1 is a key of task=check only; "
-                              "leave it out\n")
+    assert refused.stderr == ("niprep: affine_tolerance is a key of task=check, not of "
+                              "task=annotations\n")

@@ -23,11 +23,11 @@ from niprep.check.findings import (
     pair_findings,
     sizes,
 )
-from niprep.check.options import CheckOptions
 from niprep.core.classes import format_label
+from niprep.options import Settings
 
 
-def case_findings(facts: CaseFacts, options: CheckOptions) -> list[Finding]:
+def case_findings(facts: CaseFacts, options: Settings) -> list[Finding]:
     """The findings of one case on its own.
 
     Args:
@@ -44,7 +44,7 @@ def case_findings(facts: CaseFacts, options: CheckOptions) -> list[Finding]:
     return found
 
 
-def spacing_outliers(facts: Sequence[CaseFacts], options: CheckOptions) -> list[Finding]:
+def spacing_outliers(facts: Sequence[CaseFacts], options: Settings) -> list[Finding]:
     """``spacing``: cases whose voxel size is more than ``spacing_outlier`` times (or under
     its inverse) the dataset's median on an axis.
 
@@ -67,7 +67,7 @@ def spacing_outliers(facts: Sequence[CaseFacts], options: CheckOptions) -> list[
     ]
 
 
-def orientation_outliers(facts: Sequence[CaseFacts], options: CheckOptions) -> list[Finding]:
+def orientation_outliers(facts: Sequence[CaseFacts], options: Settings) -> list[Finding]:
     """``orientation``: cases whose axis codes are not the dataset's most common ones (the
     first of them in case order on a tie); none when ``orientation`` reorients every case.
 
@@ -87,7 +87,7 @@ def orientation_outliers(facts: Sequence[CaseFacts], options: CheckOptions) -> l
     ]
 
 
-def label_outliers(facts: Sequence[CaseFacts], options: CheckOptions) -> list[Finding]:
+def label_outliers(facts: Sequence[CaseFacts], options: Settings) -> list[Finding]:
     """``label_values``: whole-number mask values outside ``classes`` or, without
     ``classes``, held by fewer than ``rare_label_share`` of the masks (other values are
     ``non_integer``).
@@ -126,7 +126,7 @@ def dataset_findings(
     facts: Mapping[str, CaseFacts],
     unpaired: Mapping[str, str],
     unreadable: Mapping[str, str],
-    options: CheckOptions,
+    options: Settings,
 ) -> list[Finding]:
     """Every finding of the dataset, in case order, then in the order of :data:`CHECKS`.
 

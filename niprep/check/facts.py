@@ -15,11 +15,17 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from niprep.check.options import CheckOptions
 from niprep.core.components import components_in_boxes
 from niprep.core.transforms.mask_to_boxes import MaskToBoxes
+from niprep.options import Settings
 
 Number = int | float
+
+
+def tiny_below(options: Settings) -> int:
+    """Components with fewer voxels than this are tiny: ``min_voxels`` (with
+    ``instances="components"``), and never under 2, so that a stray voxel always counts."""
+    return max(options.min_voxels, 2)
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class MaskFacts:
         view_shape: ``(slices, rows, cols)``.
         view_zooms: voxel size in mm along ``slice, row, col``.
         components: connected components of the positive values.
-        tiny_components: those with fewer than ``max(min_voxels, 2)`` voxels.
+        tiny_components: those with fewer voxels than :func:`tiny_below`.
         annotated_slices: slices holding a voxel of an annotation.
     """
 
@@ -79,7 +85,7 @@ class MaskFacts:
 
     @classmethod
     def of(cls, array: np.ndarray, view_zooms: tuple[float, float, float],
-           source_axes: tuple[int, int, int], options: CheckOptions) -> MaskFacts:
+           source_axes: tuple[int, int, int], options: Settings) -> MaskFacts:
         """The facts of a mask, from one pass over its voxels (and the components of each
         value inside its box, with ``instances="label"``).
 
@@ -120,7 +126,7 @@ class MaskFacts:
             view_shape=tuple(int(size) for size in array.shape),
             view_zooms=tuple(float(zoom) for zoom in view_zooms),
             components=len(sizes),
-            tiny_components=int(np.count_nonzero(sizes < options.tiny_below)),
+            tiny_components=int(np.count_nonzero(sizes < tiny_below(options))),
             annotated_slices=int(np.count_nonzero(present)),
         )
 

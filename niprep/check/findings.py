@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from niprep.check.facts import ImageFacts, MaskFacts, Number, VolumeFacts
-from niprep.check.options import CheckOptions
+from niprep.check.facts import ImageFacts, MaskFacts, Number, VolumeFacts, tiny_below
+from niprep.options import Settings
 
 #: every check, in the order a case's rows are listed, with its severity
 SEVERITY = {
@@ -82,7 +82,7 @@ def corners(facts: VolumeFacts) -> np.ndarray:
 
 
 def pair_findings(case: str, image: VolumeFacts, mask: VolumeFacts,
-                  options: CheckOptions) -> list[Finding]:
+                  options: Settings) -> list[Finding]:
     """``shape``, ``affine`` and ``spacing`` of an image and its mask, from their headers.
 
     The affines are compared by where each puts the outer corners of its own voxel grid, so
@@ -118,7 +118,7 @@ def pair_findings(case: str, image: VolumeFacts, mask: VolumeFacts,
     return found
 
 
-def mask_findings(case: str, mask: MaskFacts, options: CheckOptions) -> list[Finding]:
+def mask_findings(case: str, mask: MaskFacts, options: Settings) -> list[Finding]:
     """``non_integer``, ``empty``, ``touches_border`` and ``tiny_component`` of a mask.
 
     Args:
@@ -153,7 +153,7 @@ def mask_findings(case: str, mask: MaskFacts, options: CheckOptions) -> list[Fin
     if mask.tiny_components:
         found.append(Finding(case, "tiny_component", f"{mask.tiny_components} of "
                                                      f"{count(mask.components, 'component')} "
-                                                     f"under {options.tiny_below} voxels"))
+                                                     f"under {tiny_below(options)} voxels"))
     return found
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from niprep.check.facts import CaseFacts
-from niprep.check.options import CheckOptions
 from niprep.core.classes import format_label
 from niprep.core.drawing import BACKGROUND, CAPTION_COLOUR, colour_of
+from niprep.options import Settings
 
 #: size of one panel, and the margins around its plot area
 PANEL = (520, 300)
@@ -31,7 +31,7 @@ NAMED = 16
 
 
 def distribution(names: Sequence[str], facts: Mapping[str, CaseFacts],
-                 options: CheckOptions) -> dict[str, Any]:
+                 options: Settings) -> dict[str, Any]:
     """The sheet's numbers: per case and per annotation.
 
     Args:

@@ -2,7 +2,7 @@
 
 Each case is staged and committed like any task's: ``check/cases/<case>.json`` (its
 :class:`~niprep.check.facts.CaseFacts`) and ``check/cases/<case>.png`` (its thumbnail).
-The dataset's files are written from the facts after the map (:mod:`niprep.check.api`).
+The dataset's files are written from the facts after the map (:mod:`niprep.check.run_check`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from niprep.check.facts import CaseFacts, ImageFacts, MaskFacts, VolumeFacts
-from niprep.check.options import CheckOptions
 from niprep.check.thumbnail import thumbnail_png
 from niprep.core.transforms import Orient, SliceView
 from niprep.core.transforms.load import LoadNifti
+from niprep.options import Settings
 from niprep.run.inputs import Case
 from niprep.tasks.base import CaseOutput
 
@@ -68,7 +68,7 @@ class CheckTask:
             is its mask, so with ``resume`` a changed image re-checks every case.
     """
 
-    options: CheckOptions
+    options: Settings
     image_stamps: tuple[tuple[str, int, int], ...] = ()
 
     name = "check"

@@ -20,26 +20,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from niprep.config import ExtractOptions
 from niprep.core.annotations import SliceRows
 from niprep.core.pictures import SlicePictures, load_view
 from niprep.core.pipeline import annotate
 from niprep.core.transforms import Orient, SliceView, padding_offset
 from niprep.core.transforms.load import volume_shape
+from niprep.options import SLICE_SAMPLES, Settings
 from niprep.run.inputs import Case, case_for, find_cases
-
-#: the annotation options a dataset takes, besides its own (see AnnotatedSliceDataset)
-ANNOTATION_OPTIONS = (
-    "instances",
-    "connectivity",
-    "min_voxels",
-    "min_volume_mm3",
-    "box_scope",
-    "orientation",
-    "strip_suffix",
-    "max_voxels",
-)
-SAMPLE_OPTIONS = ("pad_value", "normalization", "include_empty", "box_mode")
 
 
 @dataclass(frozen=True)
@@ -100,7 +87,7 @@ def pair_cases(images: Sequence[Case], labels: Sequence[Case]) -> list[CasePair]
     return pairs
 
 
-def viewed_shape(path: str | os.PathLike, options: ExtractOptions) -> tuple[int, int, int]:
+def viewed_shape(path: str | os.PathLike, options: Settings) -> tuple[int, int, int]:
     """The ``(slices, rows, cols)`` a volume has in the options' view, from its header alone.
 
     The header's shape goes through the same :class:`~niprep.core.transforms.Orient` and
@@ -116,15 +103,8 @@ def viewed_shape(path: str | os.PathLike, options: ExtractOptions) -> tuple[int,
     return SliceView(options.view)(oriented).shape
 
 
-def _settings(view: str, target_size: Any, options: dict[str, Any]) -> ExtractOptions:
-    allowed = ANNOTATION_OPTIONS + SAMPLE_OPTIONS
-    for name in options:
-        if name not in allowed:
-            raise ValueError(
-                f"AnnotatedSliceDataset takes no option {name!r}; its options are "
-                f"{', '.join(repr(option) for option in sorted(allowed))}"
-            )
-    return ExtractOptions.from_mapping(dict(view=view, target_size=target_size, **options))
+def _settings(view: str, target_size: Any, options: dict[str, Any]) -> Settings:
+    return SLICE_SAMPLES.settings(dict(view=view, target_size=target_size, **options))
 
 
 def _no_rows() -> SliceRows:
@@ -172,10 +152,9 @@ class AnnotatedSliceDataset(Dataset):
         options: ``pad_value`` (0.0), ``normalization`` (``None`` or ``"min-max"``),
             ``include_empty`` (``True``: also slices without a box; ``False`` reads every
             label on construction to find the slices with one), ``box_mode`` (``"csv"`` or
-            ``"monai"``) and the annotation options of
-            :class:`~niprep.config.ExtractOptions` (``instances``, ``connectivity``,
-            ``min_voxels``, ``min_volume_mm3``, ``box_scope``, ``orientation``,
-            ``strip_suffix``, ``max_voxels``).
+            ``"monai"``) and the annotation and input options (``instances``,
+            ``connectivity``, ``min_voxels``, ``min_volume_mm3``, ``box_scope``,
+            ``orientation``, ``strip_suffix``, ``max_voxels``).
 
     Raises:
         ValueError: an option is not valid, no image has a label, or a volume cannot be
@@ -233,7 +212,7 @@ class AnnotatedSliceDataset(Dataset):
         dataset._prepare(cases, settings, cache_size)
         return dataset
 
-    def _prepare(self, pairs: list[CasePair], options: ExtractOptions, cache_size: int) -> None:
+    def _prepare(self, pairs: list[CasePair], options: Settings, cache_size: int) -> None:
         if not isinstance(cache_size, int) or isinstance(cache_size, bool) or cache_size < 1:
             raise ValueError(f"cache_size={cache_size!r} is not valid; use a whole number >= 1")
         self.pairs = tuple(pairs)

@@ -1,4 +1,4 @@
-"""``niprep.check_dataset``: check a dataset of images and masks, and draw it.
+"""Checking a dataset end to end (``niprep.check_dataset``): pair, map, then judge and draw.
 
 The cases are paired by name, then mapped through the runner like any task (workers,
 backends, progress, resume, and ``<view>_check_failures.csv`` for the files it cannot
@@ -15,15 +15,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from niprep.check.dataset import dataset_findings
 from niprep.check.facts import CaseFacts
 from niprep.check.findings import Finding, count
-from niprep.check.options import CheckOptions
 from niprep.check.report import csv_text, html_text, json_text
 from niprep.check.sheet import distribution, sheet_png
 from niprep.check.task import CASES_FOLDER, CheckCase, CheckTask, facts_file
+from niprep.options import Settings
 from niprep.run.inputs import Case, find_cases
 from niprep.run.output_tree import STATE_DIR, OutputTree
 from niprep.run.runner import RunSummary, run
@@ -105,37 +104,24 @@ def _place(output: Path, files: dict[str, str | bytes]) -> None:
             Path(staged.name).unlink(missing_ok=True)
 
 
-def check_dataset(
-    image_folder: str | os.PathLike | None,
+def run_check(
     label_folder: str | os.PathLike | None,
     output_path: str | os.PathLike,
-    **options: Any,
+    settings: Settings,
 ) -> CheckSummary:
     """Check every image and mask of a dataset; write the findings and the pictures.
 
-    Writes ``<output>/check.csv`` (``CASE,CHECK,SEVERITY,DETAIL``, one row per finding, in
-    case order; clean cases have none), ``check.json`` (the same rows), and under
-    ``<output>/check/``: ``distribution.png`` (and its numbers, ``distribution.json``), a
-    thumbnail per case (``cases/<case>.png``, beside its facts ``cases/<case>.json``) and
-    ``report.html``. The checks are listed in ``docs/check.md``.
-
     Args:
-        image_folder: folder of the image volumes, or ``None`` to check the masks only.
         label_folder: folder of the masks, or ``None`` to check the images only.
         output_path: the output folder.
-        options: the keyword options of :class:`~niprep.check.options.CheckOptions`
-            (``strip_suffix``, ``orientation``, ``instances``, ``classes``, ``min_voxels``,
-            ``affine_tolerance``, ``spacing_tolerance``, ``spacing_outlier``,
-            ``rare_label_share``, and the run options ``workers``, ``backend``, ...).
-
-    Returns:
-        A :class:`CheckSummary`.
+        settings: the validated options of :data:`~niprep.options.CHECK_DATASET`
+            (``image_folder`` among them).
 
     Raises:
-        ValueError: an option is not valid, or two files of a folder give one case name.
+        ValueError: both folders are ``None``, or two files of a folder give one case name.
         FileNotFoundError: a folder is missing or holds no NIfTI file.
     """
-    settings = CheckOptions.from_mapping(options)
+    image_folder = settings.image_folder
     if image_folder is None and label_folder is None:
         raise ValueError("image_folder and label_folder are both None; give at least one")
     images = None if image_folder is None else find_cases(image_folder, settings.strip_suffix)
