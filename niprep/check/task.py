@@ -58,6 +58,17 @@ def _read(
     return (*orient(array, meta["affine"]), meta)
 
 
+def _boxes_along(mask: MaskFacts, view_axes: tuple[int, int, int]) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """``(N, 6)`` inclusive ``lo, hi`` of each annotation along the (oriented) mask's own
+    axes, from the view frame the facts hold, and ``(N,)`` their values."""
+    table = np.array([box[1:] for box in mask.boxes], dtype=np.int64).reshape(-1, 6)
+    boxes = np.empty_like(table)
+    boxes[:, list(view_axes)] = table[:, :3]
+    boxes[:, [3 + axis for axis in view_axes]] = table[:, 3:]
+    return boxes, np.array([box[0] for box in mask.boxes])
+
+
 @dataclass(frozen=True)
 class CheckTask:
     """Check one case: its facts and thumbnail, staged for the runner.
@@ -88,12 +99,7 @@ class CheckTask:
             zooms = np.linalg.norm(affine[:3, :3], axis=0)[list(slicer.axes)]
             content = MaskFacts.of(slicer(mask), tuple(zooms), slicer.axes, options)
             facts.update(mask=VolumeFacts.of(meta), mask_content=content)
-            if content.boxes:
-                table = np.array([box[1:] for box in content.boxes], dtype=np.int64)
-                boxes = np.empty_like(table)
-                boxes[:, list(slicer.axes)] = table[:, :3]
-                boxes[:, [3 + axis for axis in slicer.axes]] = table[:, 3:]
-                values = np.array([box[0] for box in content.boxes])
+            boxes, values = _boxes_along(content, slicer.axes)
         image_path = case.image if case.has_mask else case.path
         if image_path is not None:
             loader = LoadNifti(options.max_voxels, allow_non_finite=True)
