@@ -40,7 +40,7 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from niprep.options import TASKS
+from niprep.options import TASKS, EntryPoint
 from niprep.run.inputs import find_cases
 from niprep.run.output_tree import check_output
 from niprep.run.staging import describe_error
@@ -74,8 +74,28 @@ def register_configs() -> None:
     ``task`` config group, and the ``niprep_scratch`` resolver, where Hydra finds them."""
     store = ConfigStore.instance()
     for name, entry in TASKS.items():
-        store.store(group="task", name=name, node=entry.defaults(), package="_global_")
+        node = {**entry.defaults(), "hydra": {"help": {"template": help_template(entry)}}}
+        store.store(group="task", name=name, node=node, package="_global_")
     OmegaConf.register_new_resolver("niprep_scratch", _multirun_scratch, replace=True)
+
+
+def help_template(entry: EntryPoint) -> str:
+    """``niprep task=NAME --help``: the task's keys with their defaults and help lines."""
+    keys = {"nii_folder": ("???", "the input folder of .nii.gz / .nii volumes"),
+            "output_path": ("???", "the output folder")}
+    for group in entry.groups:
+        for option in group.options:
+            rule = entry.needs.get(group.name) or option.needs
+            text = option.help + (f" (only with {rule.wanted})" if rule else "")
+            default = OmegaConf.to_yaml({option.name: option.default}).split(": ", 1)[1]
+            keys[option.name] = (default.strip(), text)
+    width = max(len(f"{name}: {default}") for name, (default, _) in keys.items())
+    lines = "\n".join(f"{name}: {default}".ljust(width + 2) + f"# {text}"
+                      for name, (default, text) in keys.items())
+    return ("${hydra.help.header}\n== Tasks (task=NAME) ==\n"
+            f"$APP_CONFIG_GROUPS\n\n== Keys of task={entry.task}, with their defaults "
+            f"(niprep task=NAME --help: another task's) ==\n{lines}\n\n"
+            "${hydra.help.footer}")
 
 
 def command_line(arguments: list[str]) -> tuple[list[str], bool]:

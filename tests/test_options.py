@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from conftest import write_nifti
 
 from niprep import extract_annotations, extract_annotations_dataset, extract_slices_dataset
@@ -105,6 +106,16 @@ def test_every_option_is_declared_once_with_one_default():
     for entry in ENTRY_POINTS.values():
         for name, option in entry.options.items():
             assert declared.setdefault(name, option) is option, name
+
+
+def test_a_saved_config_passes_back_to_its_function(masks, tmp_path):
+    out = tmp_path / "out"
+    extract_annotations_dataset(masks, out, data_mode="box", target_size=(8, 8),
+                                progress=False)
+    config = yaml.safe_load((out / ".niprep" / "annotations-axial.yaml").read_text())
+    assert config.pop("task") == "annotations"
+    again = extract_annotations_dataset(**{**config, "resume": True})
+    assert (again.done, again.skipped) == (0, 2)
 
 
 def test_a_preview_image_option_does_not_defeat_resume(masks, tmp_path):

@@ -1,4 +1,6 @@
-"""Training samples on the fly: image slices with the boxes the CSVs hold (SPEC section 11).
+"""Training samples on the fly: image slices with the boxes the CSVs hold.
+
+What an item holds is described in docs/reference.md, Training samples.
 
 An item is built from the same transforms as the CSV pipeline: the boxes are the mask's
 ``Annotations.slice_rows()``, the rows the CSV writer writes for that slice, and the image
@@ -10,21 +12,21 @@ from __future__ import annotations
 import os
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import nibabel as nib
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from niprep.core.annotations import SliceRows
+from niprep.core.nifti_read import read_header
 from niprep.core.pictures import SlicePictures, load_view
 from niprep.core.pipeline import annotate
 from niprep.core.transforms import Orient, SliceView, padding_offset
-from niprep.core.transforms.load import volume_shape
 from niprep.options import SLICE_SAMPLES, Settings
 from niprep.run.inputs import Case, case_for, find_cases
 
@@ -95,11 +97,15 @@ def viewed_shape(path: str | os.PathLike, options: Settings) -> tuple[int, int, 
 
     Args:
         path: the NIfTI file.
-        options: the validated options (``view``, ``orientation``).
+        options: the validated options (``view``, ``orientation``, ``max_voxels``).
+
+    Raises:
+        ValueError: the file is not a 3-D NIfTI volume niprep can read; the message is
+            the one a run's failures file gives.
     """
-    image = nib.load(os.fspath(path))
-    stand_in = np.broadcast_to(np.zeros((), dtype=np.uint8), volume_shape(image.header))
-    oriented, _ = Orient(options.orientation)(stand_in, image.affine)
+    header = read_header(path, options.max_voxels)
+    stand_in = np.broadcast_to(np.zeros((), dtype=np.uint8), header.shape)
+    oriented, _ = Orient(options.orientation)(stand_in, header.affine)
     return SliceView(options.view)(oriented).shape
 
 
@@ -111,6 +117,17 @@ def _no_rows() -> SliceRows:
     corners = np.empty((0, 2), dtype=np.int64)
     index = np.empty(0, dtype=np.int64)
     return SliceRows(index, index, corners, corners, np.empty(0, dtype=np.int64))
+
+
+@contextmanager
+def _naming(pair: CasePair) -> Iterator[None]:
+    """Raise any error met reading ``pair`` as a ``ValueError`` naming the case and its
+    files: a dataset is many files."""
+    try:
+        yield
+    except Exception as error:
+        files = pair.image.name + (f" / {pair.label.name}" if pair.label else "")
+        raise ValueError(f"case {pair.name!r} ({files}): {error}") from error
 
 
 @dataclass(frozen=True)
@@ -128,10 +145,11 @@ class AnnotatedSliceDataset(Dataset):
     naming the file. An item is a dict:
 
     * ``image``: float32 ``[1, H, W]``, the slice padded to ``target_size`` with
-      ``pad_value`` at the offset of SPEC section 4, ``normalization="min-max"`` mapping the
-      volume's range to 0..1 (``pad_value`` is then in those units); its memory follows
-      the volume's (an axial slice of a NIfTI volume is a transposed, Fortran-ordered
-      tensor, which ``collate_slices`` stacks into a contiguous batch);
+      ``pad_value`` at the padding offset (see docs/reference.md, Padding offset),
+      ``normalization="min-max"`` mapping the volume's range to 0..1 (``pad_value`` is
+      then in those units); its memory follows the volume's (an axial slice of a NIfTI
+      volume is a transposed, Fortran-ordered tensor, which ``collate_slices`` stacks into
+      a contiguous batch);
     * ``box``: float32 ``[N, 4]``, the ``X_MIN, Y_MIN, X_MAX, Y_MAX`` rows
       ``extract_annotations`` writes for the slice (``[0, 4]`` when none); with
       ``box_mode="monai"`` the same boxes as MONAI detection takes them: ``row_min,
@@ -221,11 +239,8 @@ class AnnotatedSliceDataset(Dataset):
         self._rows: list[SliceRows] | None = None if options.include_empty else []
         cases, slices = [], []
         for number, pair in enumerate(self.pairs):
-            try:
+            with _naming(pair):
                 present = self._inspect(pair)
-            except Exception as error:  # name the case: a dataset is many files
-                files = pair.image.name + (f" / {pair.label.name}" if pair.label else "")
-                raise ValueError(f"case {pair.name!r} ({files}): {error}") from error
             cases.append(np.full(len(present), number, dtype=np.int64))
             slices.append(np.asarray(present, dtype=np.int64))
         self._cases = np.concatenate(cases) if cases else np.empty(0, dtype=np.int64)
@@ -288,14 +303,15 @@ class AnnotatedSliceDataset(Dataset):
             return loaded
         self._misses += 1
         pair, options = self.pairs[number], self.options
-        pictures = SlicePictures(
-            load_view(pair.image, options),
-            options.target_size,
-            options.pad_value,
-            options.normalization,
-            dtype=np.float32,
-        )
-        rows = self._annotate(pair) if self._rows is None else self._rows[number]
+        with _naming(pair):
+            pictures = SlicePictures(
+                load_view(pair.image, options),
+                options.target_size,
+                options.pad_value,
+                options.normalization,
+                dtype=np.float32,
+            )
+            rows = self._annotate(pair) if self._rows is None else self._rows[number]
         loaded = self._cache[number] = _LoadedCase(pictures, rows)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
