@@ -258,7 +258,7 @@ def check_dataset(
         options: ``classes``, ``affine_tolerance``, ``spacing_tolerance``,
             ``spacing_outlier``, ``rare_label_share``, and ``strip_suffix``,
             ``orientation``, ``instances``, ``workers``, ``backend``, ``resume``, ...
-            (docs/reference.md lists them).
+            (docs/check.md lists the check's own, docs/reference.md the others).
 
     Returns:
         A :class:`~niprep.check.run_check.CheckSummary` (cases checked, errors, warnings,
