@@ -1,4 +1,4 @@
-"""Draw the pictures of ``docs/check.md``: the dataset check of ``examples/sample_masks``.
+"""Draw the pictures of the README's dataset-check section from ``examples/sample_masks``.
 
 The sample dataset holds masks only; images for them are made here (a soft body-like
 ellipse with noise, the lesions brighter), written to a temporary folder with the masks'

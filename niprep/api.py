@@ -249,7 +249,7 @@ def check_dataset(
     ``distribution.png`` (from the numbers in ``distribution.json``), every case's thumbnail
     and facts (``cases/<case>.png``, ``cases/<case>.json``) and ``report.html``. A file that
     cannot be read is an ``unreadable`` finding and is listed in
-    ``<out>/<view>_check_failures.csv``. docs/check.md lists the checks.
+    ``<out>/<view>_check_failures.csv``. The README's dataset-check section lists the checks.
 
     Args:
         image_folder: folder of the image volumes, or ``None`` to check the masks alone.
@@ -258,7 +258,8 @@ def check_dataset(
         options: ``classes``, ``affine_tolerance``, ``spacing_tolerance``,
             ``spacing_outlier``, ``rare_label_share``, and ``strip_suffix``,
             ``orientation``, ``instances``, ``workers``, ``backend``, ``resume``, ...
-            (docs/check.md lists the check's own, docs/reference.md the others).
+            (the README's dataset-check section lists the check's own,
+            docs/reference.md the others).
 
     Returns:
         A :class:`~niprep.check.run_check.CheckSummary` (cases checked, errors, warnings,

@@ -1,6 +1,6 @@
 """What can be wrong with one case, found from its facts: one :class:`Finding` per problem.
 
-Each check has a fixed name and severity (the README's ``docs/check.md`` lists them); the
+Each check has a fixed name and severity (the README's dataset-check section lists them); the
 details are one line with the numbers. The checks that compare a case with the rest of the
 dataset are in :mod:`niprep.check.dataset`.
 """
