@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
+
+from niprep.training.store import CACHE_ENV
 
 
 def write_nifti(path: Path, array: np.ndarray, affine: np.ndarray | None = None) -> Path:
@@ -67,3 +70,10 @@ def worked_example(tmp_path: Path) -> Path:
     folder = tmp_path / "masks"
     write_nifti(folder / "case_001_bbox.nii.gz", worked_example_volume())
     return folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _decoded_volume_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The training datasets' default decoded-volume store lives in the test's temp folder,
+    not in the user's ``~/.cache`` (subprocesses inherit it)."""
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("niprep-cache"))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from torch.utils.data import DataLoader
 
 from niprep import extract_annotations_dataset
-from niprep.training.dataset import AnnotatedSliceDataset, collate_slices
+from niprep.training import AnnotatedSliceDataset, collate_slices
 from niprep.training.sampling import CaseGroupedSampler
 
 VIEWS = ("axial", "coronal", "sagittal")
@@ -241,7 +241,8 @@ def test_image_and_label_of_different_shapes_fail_naming_the_case(cases):
 
 def test_reading_in_order_decodes_each_case_once_and_pickles_without_volumes(cases):
     images, labels = cases
-    dataset = AnnotatedSliceDataset(images, labels, view="axial", target_size=TARGET)
+    dataset = AnnotatedSliceDataset(images, labels, view="axial", target_size=TARGET,
+                                    store=None)
     for n in range(len(dataset)):
         dataset[n]
     info = dataset.cache_info()

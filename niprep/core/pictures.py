@@ -52,7 +52,10 @@ class SlicePictures:
         normalization: ``None`` or ``"min-max"``.
         dtype: the dtype of the pictures; ``None`` keeps the stored dtype (float32 when
             normalized, uint8 when windowed).
-        window: ``None`` or a checked window (:func:`~niprep.core.window.check_window`).
+        window: ``None``, a checked window (:func:`~niprep.core.window.check_window`), or
+            the :class:`~niprep.core.window.Window` it gave for this volume before.
+        value_range: the volume's ``(min, max)`` when known, so that ``"min-max"`` does not
+            read a memory-mapped volume whole.
 
     Raises:
         ValueError: ``target_size`` is smaller than a slice, ``pad_value`` cannot be held
@@ -66,7 +69,8 @@ class SlicePictures:
         pad_value: float = 0.0,
         normalization: str | None = None,
         dtype: Any = None,
-        window: WindowSpec = None,
+        window: WindowSpec | Window = None,
+        value_range: tuple[float, float] | None = None,
     ) -> None:
         if normalization is not None and window is not None:
             raise ValueError(
@@ -79,9 +83,14 @@ class SlicePictures:
         self.size = target_size or (height, width)
         self.scale: tuple[float, float] | None = None
         if normalization == "min-max":
-            low, high = (float(volume.min()), float(volume.max())) if volume.size else (0, 0)
+            if value_range is None:
+                value_range = (volume.min(), volume.max()) if volume.size else (0, 0)
+            low, high = float(value_range[0]), float(value_range[1])
             self.scale = (low, 1.0 / (high - low) if high > low else 0.0)
-        self.window = None if window is None else Window.of(window, volume)
+        if window is None or isinstance(window, Window):
+            self.window = window
+        else:
+            self.window = Window.of(window, volume)
         default = np.float32 if normalization else np.uint8 if window else volume.dtype
         self.dtype = np.dtype(default if dtype is None else dtype)
         if normalization and self.dtype.kind != "f":

@@ -188,7 +188,9 @@ def preview_run(
     pairs = sorted(pairs, key=lambda pair: pair.name)
     chosen = [(pairs[n].image, pairs[n].label) for n in spread(options.preview, len(pairs))]
     settings = {name: getattr(options, name) for name in ANNOTATION_OPTIONS}
-    settings.update(pad_value=options.pad_value, normalization=options.normalization)
+    # a few slices: decoding them beats filling the decoded-volume store with whole volumes
+    settings.update(pad_value=options.pad_value, normalization=options.normalization,
+                    store=None)
     dataset = AnnotatedSliceDataset.from_pairs(
         chosen, options.view, options.target_size, include_empty=False, **settings
     )
