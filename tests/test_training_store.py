@@ -38,7 +38,7 @@ import numpy as np
 import niprep.training.case_data as case_data
 from niprep.training import AnnotatedSliceDataset
 
-def half_then_hang(source, options, folder):
+def half_then_hang(window, source, options, folder):
     volume = case_data.load_view(source, options)
     stored = np.lib.format.open_memmap(folder / case_data.VOLUME_FILE, mode="w+",
                                        dtype=volume.dtype, shape=volume.shape)

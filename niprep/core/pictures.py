@@ -52,8 +52,7 @@ class SlicePictures:
         normalization: ``None`` or ``"min-max"``.
         dtype: the dtype of the pictures; ``None`` keeps the stored dtype (float32 when
             normalized, uint8 when windowed).
-        window: ``None``, a checked window (:func:`~niprep.core.window.check_window`), or
-            the :class:`~niprep.core.window.Window` it gave for this volume before.
+        window: ``None`` or a checked window (:func:`~niprep.core.window.check_window`).
         value_range: the volume's ``(min, max)`` when known, so that ``"min-max"`` does not
             read a memory-mapped volume whole.
 
@@ -69,7 +68,7 @@ class SlicePictures:
         pad_value: float = 0.0,
         normalization: str | None = None,
         dtype: Any = None,
-        window: WindowSpec | Window = None,
+        window: WindowSpec = None,
         value_range: tuple[float, float] | None = None,
     ) -> None:
         if normalization is not None and window is not None:
@@ -87,10 +86,7 @@ class SlicePictures:
                 value_range = (volume.min(), volume.max()) if volume.size else (0, 0)
             low, high = float(value_range[0]), float(value_range[1])
             self.scale = (low, 1.0 / (high - low) if high > low else 0.0)
-        if window is None or isinstance(window, Window):
-            self.window = window
-        else:
-            self.window = Window.of(window, volume)
+        self.window = None if window is None else Window.of(window, volume)
         default = np.float32 if normalization else np.uint8 if window else volume.dtype
         self.dtype = np.dtype(default if dtype is None else dtype)
         if normalization and self.dtype.kind != "f":
@@ -117,6 +113,11 @@ class SlicePictures:
         rows_outer = abs(self.volume.strides[1]) >= abs(self.volume.strides[2])
         picture = np.full(self.size, self.pad_value, dtype=self.dtype,
                           order="C" if rows_outer else "F")
+        self._place(index, picture)
+        return picture
+
+    def _place(self, index: int, picture: np.ndarray) -> None:
+        """Write slice ``index`` into ``picture``, already filled with ``pad_value``."""
         row, col = self.offset
         height, width = self.volume.shape[1:]
         inside = picture[row : row + height, col : col + width]
@@ -128,7 +129,6 @@ class SlicePictures:
             low, factor = self.scale
             inside -= np.float32(low)
             inside *= np.float32(factor)
-        return picture
 
     def stack(self, index: int, channels: int = 1) -> np.ndarray:
         """The pictures of slice ``index`` and its neighbours, shape ``(channels, H, W)``.
@@ -143,4 +143,7 @@ class SlicePictures:
         if channels == 1:
             return self(index)[None]
         last = len(self) - 1
-        return np.stack([self(min(max(index + step, 0), last)) for step in (-1, 0, 1)])
+        pictures = np.full((channels, *self.size), self.pad_value, dtype=self.dtype)
+        for channel, step in enumerate((-1, 0, 1)):
+            self._place(min(max(index + step, 0), last), pictures[channel])
+        return pictures

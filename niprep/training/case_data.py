@@ -1,17 +1,19 @@
 """A case's decoded parts for training items: its image pictures and its label's boxes.
 
 With a :class:`~niprep.training.store.VolumeStore`, the image volume is decoded once into
-the store, in the view's slice-contiguous layout (``(slices, rows, cols)``, C order, the
-stored dtype) with its value range beside it, and read back through a memory map; the
-label's boxes (:class:`~niprep.core.annotations.SliceRows`) are kept there too. Without a
-store, each call decodes the files.
+the store, in the view's slice-contiguous layout (``(slices, rows, cols)``, C order), and
+read back through a memory map: as stored, with its value range beside it, or already
+windowed to uint8 grey levels when a ``window`` is asked for (the same
+:class:`~niprep.core.window.Window` as the export, computed once per volume). The label's
+boxes (:class:`~niprep.core.annotations.SliceRows`) are kept there too. Without a store,
+each call decodes the files.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,15 +23,14 @@ from niprep.config import ExtractOptions
 from niprep.core.annotations import SliceRows
 from niprep.core.pictures import SlicePictures, load_view
 from niprep.core.pipeline import annotate
-from niprep.core.window import PERCENTILE, Window, WindowSpec
+from niprep.core.window import Window, WindowSpec
 from niprep.training.store import VolumeStore
 
 VOLUME_FILE = "volume.npy"
 RANGE_FILE = "range.json"
-PERCENTILE_FILE = "percentile.json"
 ROWS_FILE = "rows.npz"
 T = TypeVar("T")
-#: the options that change a decoded image volume's bytes
+#: the options that change a decoded image volume's bytes (and ``window``)
 VOLUME_SHAPED_BY = ("view", "orientation", "max_voxels")
 #: the options that change a label's boxes
 ROWS_SHAPED_BY = (*VOLUME_SHAPED_BY, "target_size", "instances", "connectivity", "min_voxels",
@@ -43,8 +44,10 @@ def no_rows() -> SliceRows:
     return SliceRows(index, index, corners, corners, np.empty(0, dtype=np.int64))
 
 
-def _fill_volume(source: Path, options: ExtractOptions, folder: Path) -> None:
+def _fill_volume(window: WindowSpec, source: Path, options: ExtractOptions, folder: Path) -> None:
     volume = load_view(source, options)
+    if window is not None:
+        volume = Window.of(window, volume)(volume)
     stored = np.lib.format.open_memmap(folder / VOLUME_FILE, mode="w+", dtype=volume.dtype,
                                        shape=volume.shape)
     stored[...] = volume
@@ -52,6 +55,12 @@ def _fill_volume(source: Path, options: ExtractOptions, folder: Path) -> None:
     del stored
     low, high = (volume.min(), volume.max()) if volume.size else (0, 0)
     (folder / RANGE_FILE).write_text(json.dumps({"min": float(low), "max": float(high)}))
+
+
+def _read_volume(entry: Path) -> tuple[np.ndarray, tuple[float, float]]:
+    volume = np.load(entry / VOLUME_FILE, mmap_mode="r")
+    value_range = json.loads((entry / RANGE_FILE).read_text())
+    return volume, (value_range["min"], value_range["max"])
 
 
 def _fill_rows(source: Path, options: ExtractOptions, folder: Path) -> None:
@@ -63,23 +72,6 @@ def _fill_rows(source: Path, options: ExtractOptions, folder: Path) -> None:
 def _read_rows(entry: Path) -> SliceRows:
     with np.load(entry / ROWS_FILE) as stored:
         return SliceRows(**{name: stored[name] for name in stored.files})
-
-
-def _percentile_window(entry: Path, volume: np.ndarray) -> Window:
-    """The ``"percentile"`` window of a stored volume, computed once and kept beside it."""
-    kept = entry / PERCENTILE_FILE
-    try:
-        return Window(**json.loads(kept.read_text()))
-    except FileNotFoundError:
-        pass
-    window = Window.of(PERCENTILE, volume)
-    staged = entry / f".{PERCENTILE_FILE}.{os.getpid()}"
-    try:
-        staged.write_text(json.dumps({"low": window.low, "high": window.high}))
-        os.replace(staged, kept)
-    except OSError:  # the entry was removed meanwhile: the window is still right
-        staged.unlink(missing_ok=True)
-    return window
 
 
 class CaseReader:
@@ -98,23 +90,24 @@ class CaseReader:
         self,
         source: Path,
         kind: str,
-        names: tuple[str, ...],
+        shaped_by: dict[str, Any],
         fill: Callable[[Path, ExtractOptions, Path], None],
         read: Callable[[Path], T],
-    ) -> tuple[Path, T]:
-        """An entry of the store, filled if missing, and what ``read`` gets from it."""
+    ) -> T:
+        """What ``read`` gets from an entry of the store, filled first if missing."""
         assert self.store is not None
-        shaped_by = {name: getattr(self.options, name) for name in names}
+
         def filled() -> Path:
             return self.store.entry(source, kind, shaped_by,
                                     lambda folder: fill(source, self.options, folder))
 
-        entry = filled()
         try:
-            return entry, read(entry)
+            return read(filled())
         except FileNotFoundError:  # removed between finding and opening it: fill again
-            entry = filled()
-            return entry, read(entry)
+            return read(filled())
+
+    def _shaped_by(self, names: tuple[str, ...]) -> dict[str, Any]:
+        return {name: getattr(self.options, name) for name in names}
 
     def pictures(
         self,
@@ -134,16 +127,11 @@ class CaseReader:
             return SlicePictures(load_view(image, options), options.target_size,
                                  options.pad_value, options.normalization, dtype=dtype,
                                  window=window)
-        entry, (volume, value_range) = self._read(
-            image, "volume", VOLUME_SHAPED_BY, _fill_volume,
-            lambda entry: (np.load(entry / VOLUME_FILE, mmap_mode="r"),
-                           json.loads((entry / RANGE_FILE).read_text())),
-        )
-        if window == PERCENTILE:
-            window = _percentile_window(entry, volume)
+        shaped_by = {**self._shaped_by(VOLUME_SHAPED_BY), "window": window}
+        volume, value_range = self._read(image, "volume", shaped_by,
+                                         partial(_fill_volume, window), _read_volume)
         return SlicePictures(volume, options.target_size, options.pad_value,
-                             options.normalization, dtype=dtype, window=window,
-                             value_range=(value_range["min"], value_range["max"]))
+                             options.normalization, dtype=dtype, value_range=value_range)
 
     def rows(self, label: Path | None) -> SliceRows:
         """The CSV rows of a label volume's slices (none without a label).
@@ -155,5 +143,5 @@ class CaseReader:
             return no_rows()
         if self.store is None:
             return annotate(label, self.options).slice_rows()
-        _, rows = self._read(label, "rows", ROWS_SHAPED_BY, _fill_rows, _read_rows)
-        return rows
+        return self._read(label, "rows", self._shaped_by(ROWS_SHAPED_BY), _fill_rows,
+                          _read_rows)
