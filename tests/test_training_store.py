@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -185,3 +186,13 @@ def test_an_unusable_store_folder_fails_naming_it(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match=r"store='.*file/store' cannot be used"):
         AnnotatedSliceDataset(images, labels, store=str(tmp_path / "file" / "store"))
+
+
+def test_a_store_smaller_than_the_decoded_volumes_is_reported(tmp_path):
+    images, labels = make_cases(tmp_path / "data")
+    decoded = (9 * 10 * 6 + 8 * 11 * 5) * 2  # int16 voxels of both images
+    with pytest.warns(UserWarning, match=r"take at least 0.0 GiB, more than store_limit=1000"):
+        AnnotatedSliceDataset(images, labels, store=tmp_path / "store", store_limit=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        AnnotatedSliceDataset(images, labels, store=tmp_path / "store", store_limit=decoded)

@@ -270,12 +270,14 @@ class AnnotatedSliceDataset(Dataset):
             else ClassMap.build((), samples.classes, samples.label_offset)
         )
         self._rows: dict[int, SliceRows] = {}
-        cases, slices = [], []
+        cases, slices, stored = [], [], 0
         for number, pair in enumerate(self.pairs):
             try:
                 shape = self._inspect(pair)
             except Exception as error:  # name the case: a dataset is many files
                 raise ValueError(f"{self._case_text(number)}: {error}") from error
+            itemsize = 1 if samples.window else nib.load(pair.image).get_data_dtype().itemsize
+            stored += int(np.prod(shape)) * itemsize
             if self.options.include_empty:
                 present = range(shape[0])
             else:
@@ -286,6 +288,14 @@ class AnnotatedSliceDataset(Dataset):
         self._slices = np.concatenate(slices) if slices else np.empty(0, dtype=np.int64)
         self._cache: OrderedDict[int, SlicePictures] = OrderedDict()
         self._hits = self._misses = 0
+        if store is not None and stored > store.limit:
+            warnings.warn(
+                f"the decoded image volumes take at least {stored / 2**30:.1f} GiB, more than "
+                f"store_limit={store.limit} ({store.limit / 2**30:.1f} GiB): a random order "
+                "would decode them again and again; raise store_limit, or use store=None "
+                "with CaseGroupedBatchSampler",
+                stacklevel=3,
+            )
 
     def _case_text(self, number: int) -> str:
         pair = self.pairs[number]
