@@ -15,7 +15,6 @@ _LAZY = {
     "extract_annotations": "niprep.api",
     "extract_annotations_dataset": "niprep.api",
     "extract_slices_dataset": "niprep.api",
-    "ExtractOptions": "niprep.config",
     "RunSummary": "niprep.run.runner",
 }
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import fields
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from niprep.config import EXTRACTION_MODES, ExtractOptions, check_choice
+from niprep.options import ANNOTATIONS_DATASET, ANNOTATIONS_OF_CASE, SLICES_DATASET, EntryPoint
+from niprep.options.checks import choice
+from niprep.options.groups import EXTRACTION_MODES
 from niprep.run.inputs import case_for, find_cases
 from niprep.run.output_tree import OutputTree
 from niprep.run.runner import RunSummary, run
@@ -19,57 +20,31 @@ from niprep.tasks.annotations import AnnotationTask
 from niprep.tasks.slices import SliceImageTask
 from niprep.training.preview import preview_file, preview_run
 
-#: options of the training samples only (niprep.training.dataset), refused by the functions below
-_SAMPLE_ONLY = ("include_empty", "box_mode")
-_NOT_FOR_DATASET = (*_SAMPLE_ONLY, "preview_masks")
-_NOT_FOR_CASE = (*_SAMPLE_ONLY, "pad_value", "normalization", "preview", "preview_images",
-                 "preview_masks")
-_NOT_FOR_SLICES = (*_SAMPLE_ONLY, "extraction_mode", "data_mode", "include_label", "write_empty",
-                   "preview_images")
-
 Function = TypeVar("Function", bound=Callable[..., Any])
 
 
-def _options_in_signature(*refused: str) -> Callable[[Function], Function]:
+def _options_in_signature(entry: EntryPoint, *hidden: str) -> Callable[[Function], Function]:
     """Show the options a function takes through ``**options`` as keyword-only
     parameters of its signature (``help()``, ``inspect.signature``), with their defaults.
 
     Args:
-        refused: options the function does not take.
+        entry: the function's declared option groups.
+        hidden: options it sets itself, not to be shown.
     """
 
     def decorate(function: Function) -> Function:
         signature = inspect.signature(function)
         named = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
-        taken = {p.name for p in named} | set(refused)
+        taken = {p.name for p in named} | set(hidden)
         keywords = [
-            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                              annotation=f.type)
-            for f in fields(ExtractOptions)
-            if f.name not in taken
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option.default)
+            for name, option in entry.options.items()
+            if name not in taken
         ]
         function.__signature__ = signature.replace(parameters=named + keywords)
         return function
 
     return decorate
-
-
-def _settings(function: str, refused: Sequence[str], values: dict[str, Any]) -> ExtractOptions:
-    """The validated options of a call of ``function``.
-
-    Args:
-        function: the public function's name, for messages.
-        refused: options it does not use: an error unless left at their default (so
-            that a full configuration can be passed through).
-        values: the call's arguments.
-    """
-    settings = ExtractOptions.from_mapping(values)
-    defaults = ExtractOptions()
-    for name in refused:
-        value = getattr(settings, name)
-        if value != getattr(defaults, name):
-            raise ValueError(f"{name}={value!r} does not apply to {function}; leave it out")
-    return settings
 
 
 def _run_folder(
@@ -106,7 +81,7 @@ def _run_folder(
     return summary
 
 
-@_options_in_signature(*_NOT_FOR_DATASET)
+@_options_in_signature(ANNOTATIONS_DATASET)
 def extract_annotations_dataset(
     nii_folder: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -133,8 +108,10 @@ def extract_annotations_dataset(
         data_mode: ``"center"``, ``"box"`` or ``"radius"``.
         target_size: ``(H, W)`` the matching images were padded to, or ``None``.
         save_stats: write ``<out>/<view>_annotations_stats.csv``.
-        options: the keyword options of :class:`~niprep.config.ExtractOptions`
-            (``instances``, ``box_scope``, ``include_label``, ``orientation``, ...).
+        options: the keyword options of its groups (``instances``, ``box_scope``,
+            ``include_label``, ``orientation``, ``workers``, ...; docs/reference.md
+            lists them); an option it does not take, or one that does nothing with the
+            others (``min_voxels`` without ``instances="components"``), is refused.
             ``preview=N`` also draws N slices with their boxes into
             ``<out>/preview/<view>_annotations_preview.png``, over the masks or over the
             images of ``preview_images`` (padded with ``pad_value``, ``normalization``).
@@ -146,7 +123,7 @@ def extract_annotations_dataset(
         ValueError: an option is not valid, or two files give one case name.
         FileNotFoundError: ``nii_folder`` is missing or holds no NIfTI file.
     """
-    settings = _settings("extract_annotations_dataset", _NOT_FOR_DATASET, dict(
+    settings = ANNOTATIONS_DATASET.settings(dict(
         view=view, saving_mode=saving_mode, extraction_mode=extraction_mode,
         data_mode=data_mode, target_size=target_size, save_stats=save_stats, **options,
     ))
@@ -154,7 +131,7 @@ def extract_annotations_dataset(
                        partners=settings.preview_images, cases_are_images=False)
 
 
-@_options_in_signature(*_NOT_FOR_CASE, "extraction_mode")  # its saving_mode says it
+@_options_in_signature(ANNOTATIONS_OF_CASE, "extraction_mode")  # its saving_mode says it
 def extract_annotations(
     nii_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -173,7 +150,7 @@ def extract_annotations(
         saving_mode: ``"slice"`` (a CSV per slice) or ``"volume"`` (one CSV).
         data_mode: ``"center"``, ``"box"`` or ``"radius"``.
         target_size: ``(H, W)`` the matching images were padded to, or ``None``.
-        options: the keyword options of :class:`~niprep.config.ExtractOptions`.
+        options: the keyword options of its groups (docs/reference.md lists them).
 
     Returns:
         A :class:`~niprep.run.runner.RunSummary`; ``int(summary)`` is the annotations written.
@@ -182,11 +159,11 @@ def extract_annotations(
         ValueError: an option is not valid, or the case fails (the reason says why).
         FileNotFoundError: ``nii_path`` does not exist.
     """
-    check_choice("saving_mode", saving_mode, EXTRACTION_MODES)
+    choice(*EXTRACTION_MODES)("saving_mode", saving_mode)
     if "extraction_mode" in options:
         raise ValueError("extraction_mode does not apply to extract_annotations; its "
                          "saving_mode is 'slice' or 'volume'")
-    settings = _settings("extract_annotations", _NOT_FOR_CASE, dict(
+    settings = ANNOTATIONS_OF_CASE.settings(dict(
         view=view, extraction_mode=saving_mode, data_mode=data_mode, target_size=target_size,
         **options,
     ))
@@ -200,7 +177,7 @@ def extract_annotations(
     return summary
 
 
-@_options_in_signature(*_NOT_FOR_SLICES)
+@_options_in_signature(SLICES_DATASET)
 def extract_slices_dataset(
     nii_folder: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -212,7 +189,7 @@ def extract_slices_dataset(
     save_stats: bool = False,
     **options: Any,
 ) -> RunSummary:
-    """Write every slice of every NIfTI image in a folder as a TIFF (SPEC section 12).
+    """Write every slice of every NIfTI image in a folder as a TIFF.
 
     Files are named and laid out like the per-slice annotation CSVs
     (``<case>_<view>_<s>.tif`` under ``<out>/<case>/<view>/`` or ``<out>/<view>/``) and
@@ -231,7 +208,7 @@ def extract_slices_dataset(
             float32).
         save_stats: write ``<out>/<view>_slices_stats.csv`` (``FILENAME,NUM_SLICES``).
         options: ``orientation``, ``strip_suffix``, ``workers``, ``backend``, ``resume``,
-            ``progress``, ... as :class:`~niprep.config.ExtractOptions`. ``preview=N`` also
+            ``progress``, ... (docs/reference.md lists them). ``preview=N`` also
             draws N slices into ``<out>/preview/<view>_slices_preview.png``, with the boxes
             of the masks of ``preview_masks`` (and the annotation options) when given.
 
@@ -242,7 +219,7 @@ def extract_slices_dataset(
         ValueError: an option is not valid, or two files give one case name.
         FileNotFoundError: ``nii_folder`` is missing or holds no NIfTI file.
     """
-    settings = _settings("extract_slices_dataset", _NOT_FOR_SLICES, dict(
+    settings = SLICES_DATASET.settings(dict(
         view=view, saving_mode=saving_mode, target_size=target_size, pad_value=pad_value,
         normalization=normalization, save_stats=save_stats, **options,
     ))

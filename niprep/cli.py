@@ -1,4 +1,4 @@
-"""The ``niprep`` command: a Hydra application over the dataset functions (SPEC section 10).
+"""The ``niprep`` command: a Hydra application over the dataset functions.
 
 ::
 
@@ -6,18 +6,19 @@
     niprep -m view=axial,coronal,sagittal nii_folder=data/masks output_path=out
     niprep task=slices nii_folder=data/scans output_path=out/images target_size=[512,512]
 
-The keys are ``nii_folder``, ``output_path`` and every field of
-:class:`~niprep.config.ExtractOptions`, with its defaults and its validation (the
-``niprep_options`` config node is built from it); ``task`` picks the function. The
-configuration, the input folder and the output folder are checked before MONAI, torch
-or numba are imported, so ``--help`` and mistakes answer at once. Exit status: 0 every case done,
-1 some cases failed, 2 bad configuration, input or output (one line on stderr).
+``task`` picks the function; its keys are ``nii_folder``, ``output_path`` and the options
+of the groups that function takes (:mod:`niprep.options`), with their defaults and their
+checks: each task's config node is built from those declarations, so ``niprep
+task=NAME --help`` lists exactly its keys. The configuration, the input folder and the
+output folder are checked before MONAI, torch or numba are imported, so ``--help`` and
+mistakes answer at once. Exit status: 0 every case done, 1 some cases failed, 2 bad
+configuration, input or output (one line on stderr).
 """
 
 from __future__ import annotations
 
+import argparse
 import atexit
-import dataclasses
 import functools
 import importlib
 import os
@@ -28,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra._internal.utils import get_args_parser
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -38,16 +38,18 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from niprep.config import ExtractOptions
+from niprep.options import TASKS, EntryPoint
 from niprep.run.inputs import find_cases
 from niprep.run.output_tree import check_output
 from niprep.run.staging import describe_error
 
-TASKS = {"annotations": "extract_annotations_dataset", "slices": "extract_slices_dataset"}
 REQUIRED_KEYS = ("nii_folder", "output_path")
 PATH_KEYS = (*REQUIRED_KEYS, "preview_images", "preview_masks")
-OPTION_KEYS = tuple(field.name for field in dataclasses.fields(ExtractOptions))
-OPTIONS_NODE = "niprep_options"
+DEFAULT_TASK = "annotations"
+#: Hydra's command-line flags that take a value (``niprep --hydra-help`` lists them)
+_FLAGS_WITH_VALUE = (("-c", "--cfg"), ("-p", "--package"), ("-cp", "--config-path"),
+                     ("-cn", "--config-name"), ("-cd", "--config-dir"),
+                     ("-sc", "--shell-completion"), ("--experimental-rerun",))
 ALL_DONE, CASES_FAILED, USAGE_ERROR = 0, 1, 2
 
 
@@ -66,11 +68,48 @@ def _multirun_scratch() -> str:
 
 
 def register_configs() -> None:
-    """Store the option keys and defaults (from ExtractOptions) and the ``niprep_scratch``
-    resolver where Hydra finds them."""
-    defaults = dataclasses.asdict(ExtractOptions())
-    ConfigStore.instance().store(name=OPTIONS_NODE, node=defaults)
+    """Store each task's keys and defaults (from its declared option groups) as the
+    ``task`` config group, and the ``niprep_scratch`` resolver, where Hydra finds them."""
+    store = ConfigStore.instance()
+    for name, entry in TASKS.items():
+        node = {**entry.defaults(), "hydra": {"help": {"template": help_template(entry)}}}
+        store.store(group="task", name=name, node=node, package="_global_")
     OmegaConf.register_new_resolver("niprep_scratch", _multirun_scratch, replace=True)
+
+
+def help_template(entry: EntryPoint) -> str:
+    """``niprep task=NAME --help``: the task's keys with their defaults and help lines."""
+    keys = {"nii_folder": ("???", "the input folder of .nii.gz / .nii volumes"),
+            "output_path": ("???", "the output folder")}
+    for group in entry.groups:
+        for option in group.options:
+            rule = entry.needs.get(group.name) or option.needs
+            text = option.help + (f" (only with {rule.wanted})" if rule else "")
+            default = OmegaConf.to_yaml({option.name: option.default}).split(": ", 1)[1]
+            keys[option.name] = (default.strip(), text)
+    width = max(len(f"{name}: {default}") for name, (default, _) in keys.items())
+    lines = "\n".join(f"{name}: {default}".ljust(width + 2) + f"# {text}"
+                      for name, (default, text) in keys.items())
+    return ("${hydra.help.header}\n== Tasks (task=NAME) ==\n"
+            f"$APP_CONFIG_GROUPS\n\n== Keys of task={entry.task}, with their defaults "
+            f"(niprep task=NAME --help: another task's) ==\n{lines}\n\n"
+            "${hydra.help.footer}")
+
+
+def command_line(arguments: list[str]) -> tuple[list[str], bool]:
+    """The ``key=value`` overrides and whether ``-m`` / ``--multirun`` was given.
+
+    Args:
+        arguments: the command-line arguments, without the program name.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("overrides", nargs="*")
+    parser.add_argument("-m", "--multirun", action="store_true")
+    parser.add_argument("-i", "--info", nargs="?")
+    for flags in _FLAGS_WITH_VALUE:
+        parser.add_argument(*flags)
+    known, _ = parser.parse_known_args(arguments)
+    return known.overrides, known.multirun
 
 
 def override_error(overrides: list[str], multirun: bool) -> str | None:
@@ -84,26 +123,33 @@ def override_error(overrides: list[str], multirun: bool) -> str | None:
         multirun: ``-m`` / ``--multirun`` was given.
     """
     parser = OverridesParser.create()
+    parsed = []
     for text in overrides:
         try:
-            override = parser.parse_override(text)
+            parsed.append(parser.parse_override(text))
         except HydraException as error:
             return f"cannot read {text!r}: {' '.join(str(error).split())}"
+    tasks = [DEFAULT_TASK]
+    for override in parsed:
         key = override.key_or_group
         if override.is_hydra_override() or override.type != OverrideType.CHANGE:
             continue
         if override.is_sweep_override() and not multirun:
-            return (f"{text!r} is a sweep: add -m to run once per value, or write a list as "
-                    f"{key}=[a,b] or a string as {key}='a,b'")
+            return (f"{override.input_line!r} is a sweep: add -m to run once per value, or "
+                    f"write a list as {key}=[a,b] or a string as {key}='a,b'")
         if key == "task":
-            names = (list(override.sweep_string_iterator()) if override.is_sweep_override()
+            tasks = (list(override.sweep_string_iterator()) if override.is_sweep_override()
                      else [override.value()])
-            for name in names:
+            for name in tasks:
                 if name not in TASKS:
                     return f"task={name!r} is not valid; choose one of {', '.join(TASKS)}"
-        elif key not in (*REQUIRED_KEYS, *OPTION_KEYS):
-            return (f"unknown key {key!r} in {override.input_line!r}; "
-                    "`niprep --help` lists the keys")
+    for override in parsed:
+        key = override.key_or_group
+        if override.is_hydra_override() or key in ("task", *REQUIRED_KEYS):
+            continue
+        for name in tasks:
+            if key not in TASKS[name].options:
+                return TASKS[name].not_taken(key, command=True)
     return None
 
 
@@ -123,7 +169,7 @@ def job_settings(cfg: DictConfig) -> dict[str, Any]:
     for key in PATH_KEYS:
         value = settings.get(key)
         if value is None and key not in REQUIRED_KEYS:
-            continue
+            continue  # not a key of this task, or not given
         if not isinstance(value, str) or not value:
             raise ValueError(f"{key}={value!r} is not valid; use a folder path")
         settings[key] = os.path.normpath(to_absolute_path(value))
@@ -139,12 +185,13 @@ def run_job(cfg: DictConfig) -> int:
     task = HydraConfig.get().runtime.choices["task"]
     try:
         settings = job_settings(cfg)
-        options = ExtractOptions.from_mapping(
-            {key: value for key, value in settings.items() if key not in REQUIRED_KEYS}
+        options = TASKS[task].settings(
+            {key: value for key, value in settings.items() if key not in REQUIRED_KEYS},
+            command=True,
         )
         find_cases(settings["nii_folder"], options.strip_suffix)
         check_output(settings["output_path"])
-        extract = getattr(importlib.import_module("niprep.api"), TASKS[task])
+        extract = getattr(importlib.import_module("niprep.api"), TASKS[task].name)
         summary = extract(**settings)
     except (ValueError, OSError, OmegaConfBaseException) as error:
         print(f"niprep: {describe_error(error)}", file=sys.stderr)
@@ -161,8 +208,7 @@ def run_job(cfg: DictConfig) -> int:
 def main() -> None:
     """Entry point of the ``niprep`` console script; exits with the worst run's status."""
     register_configs()
-    arguments = get_args_parser().parse_args()
-    problem = override_error(arguments.overrides, arguments.multirun)
+    problem = override_error(*command_line(sys.argv[1:]))
     if problem is not None:
         print(f"niprep: {problem}", file=sys.stderr)
         sys.exit(USAGE_ERROR)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import yaml
 from conftest import write_nifti
 from test_runner import clean_run, make_masks, snapshot
 
-from niprep.config import ExtractOptions
+from niprep.options import ANNOTATIONS_DATASET, SLICES_DATASET
 from niprep.run.output_lock import OutputLock
 
 NIPREP = str(Path(sys.executable).with_name("niprep"))
@@ -56,7 +55,10 @@ def test_a_run_with_relative_paths_writes_the_api_bytes_and_its_config(
         "task": "annotations",
         "nii_folder": str(masks),
         "output_path": str(work / "out"),
-        **dataclasses.asdict(ExtractOptions(data_mode="box", save_stats=True, progress=False)),
+        **ANNOTATIONS_DATASET.defaults(),
+        "data_mode": "box",
+        "save_stats": True,
+        "progress": False,
         "target_size": [16, 16],
     }
 
@@ -101,7 +103,7 @@ def test_a_failing_case_exits_1_and_is_listed(masks: Path, work: Path) -> None:
          "target_size=[0, 4] is not valid"),
         (["nii_folder={masks}", "output_path=out", "workers=0"], "workers=0 is not valid"),
         (["nii_folder={masks}", "output_path=out", "colour=red"],
-         "unknown key 'colour' in 'colour=red'"),
+         "unknown key 'colour'; `niprep task=annotations --help` lists the keys"),
         (["nii_folder={masks}", "output_path=out", "task=masks"],
          "task='masks' is not valid; choose one of annotations, slices"),
         (["nii_folder={masks}", "output_path=out", "view=axial,coronal"],
@@ -113,7 +115,13 @@ def test_a_failing_case_exits_1_and_is_listed(masks: Path, work: Path) -> None:
         (["nii_folder={masks}", "output_path={blocker}"],
          "output_path '{blocker}' is a file, not a folder"),
         (["nii_folder={masks}", "output_path=out", "task=slices", "data_mode=box"],
-         "data_mode='box' does not apply"),
+         "data_mode is a key of task=annotations, not of task=slices"),
+        (["nii_folder={masks}", "output_path=out", "box_mode=monai"],
+         "box_mode is a key of the training dataset (niprep.training.AnnotatedSliceDataset), "
+         "not of task=annotations"),
+        (["nii_folder={masks}", "output_path=out", "min_voxels=3"],
+         "min_voxels=3 applies only with instances='components'; leave it out or add "
+         "instances='components'"),
     ],
 )
 def test_a_bad_configuration_exits_2_in_one_line_and_writes_nothing(
@@ -132,7 +140,7 @@ def test_a_bad_configuration_exits_2_in_one_line_and_writes_nothing(
 
 def test_a_value_fails_with_the_message_of_the_python_api(work: Path) -> None:
     with pytest.raises(ValueError) as raised:
-        ExtractOptions.from_mapping({"connectivity": 7})
+        ANNOTATIONS_DATASET.settings({"connectivity": 7})
     done = niprep("nii_folder=x", "output_path=y", "connectivity=7", cwd=work)
     assert (done.returncode, done.stderr) == (2, f"niprep: {raised.value}\n")
 
@@ -161,12 +169,14 @@ def test_task_slices_runs_the_slices_function(work: Path, tmp_path: Path) -> Non
     assert "slices-axial.yaml" in os.listdir(work / "images" / ".niprep")
 
 
-def test_help_lists_every_key(work: Path) -> None:
-    done = niprep("--help", cwd=work)
+@pytest.mark.parametrize(("arguments", "entry"), [((), ANNOTATIONS_DATASET),
+                                                  (("task=slices",), SLICES_DATASET)])
+def test_help_lists_exactly_the_keys_of_the_task(arguments, entry, work: Path) -> None:
+    done = niprep(*arguments, "--help", cwd=work)
     assert done.returncode == 0
-    keys = [line.split(":")[0] for line in done.stdout.splitlines() if ": " in line]
-    for key in ("nii_folder", "output_path", *(f.name for f in dataclasses.fields(ExtractOptions))):
-        assert key in keys
+    keys = done.stdout.split("another task's) ==")[1].split("Relative paths")[0]
+    keys = [line.split(":")[0] for line in keys.splitlines() if ": " in line]
+    assert keys == ["nii_folder", "output_path", *entry.options]
     assert "task: annotations, slices" in done.stdout
     assert os.listdir(work) == []
 

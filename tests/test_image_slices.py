@@ -137,7 +137,8 @@ def test_failures_are_listed_and_leave_nothing(tmp_path):
         ({"normalization": "z-score"},
          "normalization='z-score' is not valid; choose one of None, 'min-max'"),
         ({"pad_value": "zero"}, "pad_value='zero' is not valid; use a finite number"),
-        ({"data_mode": "box"}, "data_mode='box' does not apply to extract_slices_dataset"),
+        ({"data_mode": "box"}, "extract_slices_dataset takes no option 'data_mode'; it is an "
+                               "option of extract_annotations_dataset"),
         ({"saving_mode": "slice"}, "saving_mode='slice' is not valid; choose one of"),
     ],
 )

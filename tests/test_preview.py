@@ -102,13 +102,14 @@ def test_slices_task_preview_draws_the_boxes_of_preview_masks(pair, tmp_path):
 
 def test_preview_folders_are_checked_before_anything_is_written(pair, tmp_path):
     _, mask = pair
-    with pytest.raises(ValueError, match="preview_images='x' is not valid; it is drawn only with"):
+    with pytest.raises(ValueError, match=r"preview_images='x' applies only with preview=N"):
         extract_annotations_dataset(mask.parent, tmp_path / "out", preview_images="x")
     with pytest.raises(FileNotFoundError, match="nowhere"):
         extract_annotations_dataset(mask.parent, tmp_path / "out", preview=2,
                                     preview_images=tmp_path / "nowhere")
-    with pytest.raises(ValueError, match="preview_masks=.* does not apply to "
-                                         "extract_annotations_dataset"):
+    with pytest.raises(ValueError, match="extract_annotations_dataset takes no option "
+                                         "'preview_masks'; it is an option of "
+                                         "extract_slices_dataset"):
         extract_annotations_dataset(mask.parent, tmp_path / "out", preview=2,
                                     preview_masks=mask.parent)
     assert not (tmp_path / "out").exists()

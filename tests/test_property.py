@@ -204,10 +204,12 @@ def volumes(draw):
 def option_sets(draw):
     instances = draw(st.sampled_from(["label", "components"]))
     components = instances == "components"
+    extraction_mode = draw(st.sampled_from(["slice", "volume"]))
+    per_slice = extraction_mode == "slice"  # box_scope and write_empty apply only there
     return {
         "view": draw(st.sampled_from(["axial", "coronal", "sagittal"])),
         "saving_mode": draw(st.sampled_from(["case", "view"])),
-        "extraction_mode": draw(st.sampled_from(["slice", "volume"])),
+        "extraction_mode": extraction_mode,
         "data_mode": draw(st.sampled_from(["center", "box", "radius"])),
         "target_size": draw(st.one_of(st.none(), st.tuples(st.integers(1, 11),
                                                            st.integers(1, 11)))),
@@ -216,9 +218,9 @@ def option_sets(draw):
         "connectivity": draw(st.sampled_from([6, 18, 26])) if components else 26,
         "min_voxels": draw(st.integers(0, 3)) if components else 0,
         "min_volume_mm3": draw(st.sampled_from([0.0, 2.0, 9.0])) if components else 0.0,
-        "box_scope": draw(st.sampled_from(["volume", "slice"])),
+        "box_scope": draw(st.sampled_from(["volume", "slice"])) if per_slice else "volume",
         "include_label": draw(st.booleans()),
-        "write_empty": draw(st.booleans()),
+        "write_empty": draw(st.booleans()) if per_slice else False,
     }
 
 

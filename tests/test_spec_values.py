@@ -310,7 +310,7 @@ def test_volume_mode_gives_a_header_only_file_without_annotation(tmp_path: Path,
                                                                   include_label, header):
     tree, summary = run(tmp_path, np.zeros((2, 3, 2), dtype=np.float32),
                         extraction_mode="volume", data_mode=data_mode,
-                        include_label=include_label, write_empty=True)
+                        include_label=include_label)
     assert tree == {"v/axial/v.csv": header}
     assert summary.files_written == 1
 

@@ -209,12 +209,11 @@ def test_window_is_the_export_formula_in_float_and_in_uint8(cases, tmp_path, sto
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"box_format": "yolo"}, "box_format='yolo' is not valid; choose one of 'csv'"),
-        ({"label_offset": 1}, "label_offset=1 needs classes={value: name}"),
+        ({"box_format": "yolo"}, "box_format='yolo' is not valid; choose one of None, 'csv'"),
+        ({"label_offset": 1}, "label_offset=1 applies only with classes={value: name}"),
         ({"classes": {0: "background"}}, "classes key 0 is background"),
         ({"channels": 2}, "channels=2 is not valid; choose one of 1, 3"),
-        ({"image_dtype": "uint8"}, "image_dtype='uint8' holds grey levels 0..255; give a "
-                                   "window"),
+        ({"image_dtype": "uint8"}, "image_dtype='uint8' applies only with a window"),
         ({"window": "ct-lungs"}, "window='ct-lungs' is not a known window"),
         ({"window": "ct-lung", "normalization": "min-max"}, "both rescale the image"),
         ({"store": 3}, "store=3 is not valid; use a folder, 'auto' or None"),

@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 from monai.transforms import Compose
 
-from niprep.config import ExtractOptions
 from niprep.core.pipeline import apply_chain, view_transforms
 from niprep.core.transforms import padding_offset
 from niprep.core.window import Window, WindowSpec
+from niprep.options import Settings
 
 IMAGE_KEY = "image"
 
 
-def load_view(path: str | os.PathLike, options: ExtractOptions) -> np.ndarray:
+def load_view(path: str | os.PathLike, options: Settings) -> np.ndarray:
     """An image volume with axes ``(slice, row, col)`` for the options' view, as stored.
 
     Args:

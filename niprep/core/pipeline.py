@@ -12,15 +12,15 @@ from typing import Any
 
 from monai.transforms import Compose, MapTransform
 
-from niprep.config import ExtractOptions
 from niprep.core.annotations import Annotations
 from niprep.core.transforms import LoadNiftid, MaskToBoxesd, Orientd, PadOffsetd, SliceViewd
+from niprep.options import Settings
 
 LABEL_KEY = "label"
 BOXES_KEY = f"{LABEL_KEY}_boxes"
 
 
-def view_transforms(key: str, options: ExtractOptions) -> list[MapTransform]:
+def view_transforms(key: str, options: Settings) -> list[MapTransform]:
     """The steps masks and images share: load, orient, axes to ``(slice, row, col)``.
 
     Args:
@@ -34,7 +34,7 @@ def view_transforms(key: str, options: ExtractOptions) -> list[MapTransform]:
     ]
 
 
-def build(options: ExtractOptions, key: str = LABEL_KEY) -> Compose:
+def build(options: Settings, key: str = LABEL_KEY) -> Compose:
     """The chain of transforms that turns ``{key: path}`` into ``{key}_boxes``.
 
     Args:
@@ -50,8 +50,7 @@ def build(options: ExtractOptions, key: str = LABEL_KEY) -> Compose:
                 connectivity=options.connectivity,
                 min_voxels=options.min_voxels,
                 min_volume_mm3=options.min_volume_mm3,
-                # per-slice boxes are written in slice mode only
-                box_scope=options.box_scope if options.extraction_mode == "slice" else "volume",
+                box_scope=options.box_scope,
             ),
             PadOffsetd(f"{key}_boxes", target_size=options.target_size),
         ]
@@ -84,7 +83,7 @@ def apply_chain(chain: Compose, data: dict[str, Any]) -> dict[str, Any]:
         raise error from error.__cause__
 
 
-def annotate(path: str | os.PathLike, options: ExtractOptions) -> Annotations:
+def annotate(path: str | os.PathLike, options: Settings) -> Annotations:
     """The annotations of one mask file, in the view frame, padding offset applied.
 
     Args:

@@ -15,10 +15,6 @@ from typing import Any
 
 import niprep
 
-# Options that change how a run goes, or what is drawn after it, never the bytes of a
-# case's files (the training-sample options do not reach the runner's tasks at all).
-RUN_OPTIONS = ("workers", "backend", "dask_address", "resume", "progress", "save_stats",
-               "preview", "preview_images", "preview_masks", "include_empty", "box_mode")
 # A file modified this shortly before it was stat-ed may change again within the same
 # timestamp tick (coarse file-system clocks), so its size and times alone prove nothing.
 RACY_WINDOW_NS = 2_000_000_000
@@ -86,22 +82,18 @@ class InputFingerprint:
 def task_fingerprint(task: Any) -> str:
     """A digest of everything about ``task`` that shapes the bytes of a case's files.
 
-    The task's class, its fields and its options count, and the niprep version (a new
-    version may write other bytes); the options of :data:`RUN_OPTIONS` do not.
+    The task's class, its fields, the options of the groups that shape the output
+    (:meth:`~niprep.options.Settings.shaping`: not the run, preview or training-sample
+    options) and the niprep version (a new version may write other bytes).
 
     Args:
-        task: a runner task: a dataclass holding a dataclass ``options``.
+        task: a runner task: a dataclass holding its ``options``.
     """
-    options = {
-        name: value
-        for name, value in dataclasses.asdict(task.options).items()
-        if name not in RUN_OPTIONS
-    }
     fields = {
         field.name: getattr(task, field.name)
         for field in dataclasses.fields(task)
         if field.name != "options"
     }
-    identity = [type(task).__qualname__, niprep.__version__, options, fields]
+    identity = [type(task).__qualname__, niprep.__version__, task.options.shaping(), fields]
     text = json.dumps(identity, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -17,7 +17,6 @@ output folder's lock (:mod:`niprep.run.output_lock`) to the end, it:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -305,7 +304,7 @@ def _csv_field(text: str) -> str:
 def _save_config(task: Task, cases: Sequence[Case], output: Path, scratch: Path) -> None:
     """Write ``.niprep/<task>-<view>.yaml``: every option of the run, paths absolute."""
     folders = sorted({str(case.path.parent.absolute()) for case in cases})
-    options = json.loads(json.dumps(dataclasses.asdict(task.options)))  # tuples to lists
+    options = json.loads(json.dumps(dict(task.options.values)))  # tuples to lists
     config = {
         "task": task.name,
         "nii_folder": folders[0] if len(folders) == 1 else folders,

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from niprep.config import ExtractOptions
 from niprep.core.annotations import Annotations
 from niprep.core.pipeline import annotate
+from niprep.options import Settings
 from niprep.run.inputs import Case
 from niprep.tasks.base import CaseOutput, case_folder
 from niprep.tasks.csv_files import slice_files, volume_file
 
 
-def render(annotations: Annotations, case: str, options: ExtractOptions) -> list[tuple[str, str]]:
+def render(annotations: Annotations, case: str, options: Settings) -> list[tuple[str, str]]:
     """The ``(file name, text)`` of every CSV of one case, for the options' modes.
 
     Args:
@@ -45,7 +45,7 @@ class AnnotationTask:
             instead of the ``saving_mode`` layout.
     """
 
-    options: ExtractOptions
+    options: Settings
     flat: bool = False
 
     name = "annotations"

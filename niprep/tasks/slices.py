@@ -9,8 +9,8 @@ from pathlib import PurePosixPath
 import numpy as np
 import tifffile
 
-from niprep.config import ExtractOptions
 from niprep.core.pictures import SlicePictures, load_view
+from niprep.options import Settings
 from niprep.run.inputs import Case
 from niprep.tasks.base import CaseOutput, case_folder
 from niprep.tasks.csv_files import slice_file_name
@@ -36,7 +36,7 @@ class SliceImageTask:
             ``target_size``, ``pad_value``, ``normalization``, ``orientation``, ...).
     """
 
-    options: ExtractOptions
+    options: Settings
 
     name = "slices"
     count_column = "NUM_SLICES"

@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from niprep.config import ExtractOptions
 from niprep.core.annotations import SliceRows
 from niprep.core.pictures import SlicePictures, load_view
 from niprep.core.pipeline import annotate
 from niprep.core.window import Window, WindowSpec
+from niprep.options import Settings
 from niprep.training.store import VolumeStore
 
 VOLUME_FILE = "volume.npy"
@@ -44,7 +44,7 @@ def no_rows() -> SliceRows:
     return SliceRows(index, index, corners, corners, np.empty(0, dtype=np.int64))
 
 
-def _fill_volume(window: WindowSpec, source: Path, options: ExtractOptions, folder: Path) -> None:
+def _fill_volume(window: WindowSpec, source: Path, options: Settings, folder: Path) -> None:
     volume = load_view(source, options)
     if window is not None:
         volume = Window.of(window, volume)(volume)
@@ -63,7 +63,7 @@ def _read_volume(entry: Path) -> tuple[np.ndarray, tuple[float, float]]:
     return volume, (value_range["min"], value_range["max"])
 
 
-def _fill_rows(source: Path, options: ExtractOptions, folder: Path) -> None:
+def _fill_rows(source: Path, options: Settings, folder: Path) -> None:
     rows = annotate(source, options).slice_rows()
     np.savez(folder / ROWS_FILE, slices=rows.slices, boxes=rows.boxes, lo=rows.lo, hi=rows.hi,
              values=rows.values)
@@ -82,7 +82,7 @@ class CaseReader:
         store: the decoded-volume store, or ``None`` to decode on every call.
     """
 
-    def __init__(self, options: ExtractOptions, store: VolumeStore | None) -> None:
+    def __init__(self, options: Settings, store: VolumeStore | None) -> None:
         self.options = options
         self.store = store
 
@@ -91,7 +91,7 @@ class CaseReader:
         source: Path,
         kind: str,
         shaped_by: dict[str, Any],
-        fill: Callable[[Path, ExtractOptions, Path], None],
+        fill: Callable[[Path, Settings, Path], None],
         read: Callable[[Path], T],
     ) -> T:
         """What ``read`` gets from an entry of the store, filled first if missing."""

@@ -12,7 +12,7 @@ import os
 import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,31 +21,17 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from niprep.config import ExtractOptions
 from niprep.core.annotations import SliceRows
 from niprep.core.boxes import convert_boxes
 from niprep.core.classes import ClassMap, format_label
 from niprep.core.pictures import SlicePictures
 from niprep.core.transforms import Orient, SliceView, padding_offset
 from niprep.core.transforms.load import volume_shape
+from niprep.options import SLICE_SAMPLES, Settings
 from niprep.run.inputs import Case, case_for, find_cases
 from niprep.training.case_data import CaseReader
-from niprep.training.options import SampleOptions
-from niprep.training.store import StoreInfo, VolumeStore
+from niprep.training.store import StoreInfo, VolumeStore, store_folder
 
-#: the annotation options a dataset takes, besides its own (see AnnotatedSliceDataset)
-ANNOTATION_OPTIONS = (
-    "instances",
-    "connectivity",
-    "min_voxels",
-    "min_volume_mm3",
-    "box_scope",
-    "orientation",
-    "strip_suffix",
-    "max_voxels",
-)
-SAMPLE_OPTIONS = ("pad_value", "normalization", "include_empty", "box_mode",
-                  *(field.name for field in fields(SampleOptions)))
 #: cases a process keeps open with a store (an open memory map holds no decoded copy)
 STORE_CACHE_SIZE = 64
 
@@ -108,7 +94,7 @@ def pair_cases(images: Sequence[Case], labels: Sequence[Case]) -> list[CasePair]
     return pairs
 
 
-def viewed_shape(path: str | os.PathLike, options: ExtractOptions) -> tuple[int, int, int]:
+def viewed_shape(path: str | os.PathLike, options: Settings) -> tuple[int, int, int]:
     """The ``(slices, rows, cols)`` a volume has in the options' view, from its header alone.
 
     The header's shape goes through the same :class:`~niprep.core.transforms.Orient` and
@@ -124,24 +110,26 @@ def viewed_shape(path: str | os.PathLike, options: ExtractOptions) -> tuple[int,
     return SliceView(options.view)(oriented).shape
 
 
-def _settings(
-    view: str, target_size: Any, options: dict[str, Any]
-) -> tuple[ExtractOptions, SampleOptions]:
-    allowed = ANNOTATION_OPTIONS + SAMPLE_OPTIONS
-    for name in options:
-        if name not in allowed:
-            raise ValueError(
-                f"AnnotatedSliceDataset takes no option {name!r}; its options are "
-                f"{', '.join(repr(option) for option in sorted(allowed))}"
-            )
-    samples, rest = SampleOptions.split(options)
-    settings = ExtractOptions.from_mapping(dict(view=view, target_size=target_size, **rest))
-    if settings.normalization is not None and samples.window is not None:
+def _settings(view: str, target_size: Any, options: dict[str, Any]) -> Settings:
+    settings = SLICE_SAMPLES.settings(dict(view=view, target_size=target_size, **options))
+    if settings.normalization is not None and settings.window is not None:
         raise ValueError(
-            f"normalization={settings.normalization!r} and window={samples.window!r} both "
+            f"normalization={settings.normalization!r} and window={settings.window!r} both "
             "rescale the image; use one of them"
         )
-    return settings, samples
+    return settings
+
+
+def _box_format(options: Settings) -> str:
+    """``box_format``, or ``box_mode`` (its older name) when it is not given."""
+    if options.box_format is None:
+        return options.box_mode
+    if options.box_mode not in ("csv", options.box_format):
+        raise ValueError(
+            f"box_mode={options.box_mode!r} and box_format={options.box_format!r} disagree; "
+            "give box_format alone"
+        )
+    return options.box_format
 
 
 class AnnotatedSliceDataset(Dataset):
@@ -182,13 +170,11 @@ class AnnotatedSliceDataset(Dataset):
         options: ``pad_value`` (0.0), ``normalization`` (``None`` or ``"min-max"``),
             ``include_empty`` (``True``: also slices without a box; ``False`` reads every
             label on construction to find the slices with one), ``box_mode`` (``"csv"`` or
-            ``"monai"``, the older name of ``box_format``), the sample options of
-            :class:`~niprep.training.options.SampleOptions` (``box_format``, ``classes``,
+            ``"monai"``, the older name of ``box_format``), ``box_format``, ``classes``,
             ``label_offset``, ``window``, ``channels``, ``image_dtype``, ``store``,
-            ``store_limit``) and the annotation options of
-            :class:`~niprep.config.ExtractOptions` (``instances``, ``connectivity``,
-            ``min_voxels``, ``min_volume_mm3``, ``box_scope``, ``orientation``,
-            ``strip_suffix``, ``max_voxels``).
+            ``store_limit`` (see ``docs/training.md``), and the annotation and input options
+            (``instances``, ``connectivity``, ``min_voxels``, ``min_volume_mm3``,
+            ``box_scope``, ``orientation``, ``strip_suffix``, ``max_voxels``).
 
     Raises:
         ValueError: an option is not valid, no image has a label, or a volume cannot be
@@ -206,12 +192,12 @@ class AnnotatedSliceDataset(Dataset):
         cache_size: int | None = None,
         **options: Any,
     ) -> None:
-        settings, samples = _settings(view, target_size, options)
+        settings = _settings(view, target_size, options)
         pairs = pair_cases(
             find_cases(image_dir, settings.strip_suffix),
             find_cases(label_dir, settings.strip_suffix),
         )
-        self._prepare(pairs, settings, samples, cache_size)
+        self._prepare(pairs, settings, cache_size)
 
     @classmethod
     def from_pairs(
@@ -235,7 +221,7 @@ class AnnotatedSliceDataset(Dataset):
             cache_size: as the constructor.
             options: as the constructor.
         """
-        settings, samples = _settings(view, target_size, options)
+        settings = _settings(view, target_size, options)
         cases = []
         for image, label in pairs:
             case = case_for(image, settings.strip_suffix)
@@ -243,31 +229,24 @@ class AnnotatedSliceDataset(Dataset):
                 raise ValueError(f"{case.filename}: {case.problem}")
             cases.append(CasePair(case.name, Path(image), None if label is None else Path(label)))
         dataset = cls.__new__(cls)
-        dataset._prepare(cases, settings, samples, cache_size)
+        dataset._prepare(cases, settings, cache_size)
         return dataset
 
-    def _prepare(
-        self,
-        pairs: list[CasePair],
-        options: ExtractOptions,
-        samples: SampleOptions,
-        cache_size: int | None,
-    ) -> None:
-        folder = samples.store_folder()
-        store = None if folder is None else VolumeStore(folder, samples.store_limit)
+    def _prepare(self, pairs: list[CasePair], options: Settings, cache_size: int | None) -> None:
+        folder = store_folder(options.store)
+        store = None if folder is None else VolumeStore(folder, options.store_limit)
         if cache_size is None:
             cache_size = 2 if store is None else STORE_CACHE_SIZE
         if not isinstance(cache_size, int) or isinstance(cache_size, bool) or cache_size < 1:
             raise ValueError(f"cache_size={cache_size!r} is not valid; use a whole number >= 1")
         self.pairs = tuple(pairs)
         self.options = options
-        self.samples = samples
-        self.box_format = samples.resolved_box_format(options.box_mode)
+        self.box_format = _box_format(options)
         self.cache_size = cache_size
         self._reader = CaseReader(options, store)
         self._class_map = (
-            None if samples.classes is None
-            else ClassMap.build((), samples.classes, samples.label_offset)
+            None if options.classes is None
+            else ClassMap.build((), options.classes, options.label_offset)
         )
         self._rows: dict[int, SliceRows] = {}
         cases, slices, stored = [], [], 0
@@ -276,7 +255,7 @@ class AnnotatedSliceDataset(Dataset):
                 shape = self._inspect(pair)
             except Exception as error:  # name the case: a dataset is many files
                 raise ValueError(f"{self._case_text(number)}: {error}") from error
-            itemsize = 1 if samples.window else nib.load(pair.image).get_data_dtype().itemsize
+            itemsize = 1 if options.window else nib.load(pair.image).get_data_dtype().itemsize
             stored += int(np.prod(shape)) * itemsize
             if self.options.include_empty:
                 present = range(shape[0])
@@ -363,8 +342,8 @@ class AnnotatedSliceDataset(Dataset):
         number, s = int(self._cases[index]), int(self._slices[index])
         pictures = self._pictures(number)
         lo, hi, labels = self._case_rows(number).on_slice(s)
-        image = pictures.stack(s, self.samples.channels)
-        if self.samples.window is not None and image.dtype.kind == "f":
+        image = pictures.stack(s, self.options.channels)
+        if self.options.window is not None and image.dtype.kind == "f":
             image /= np.float32(255)
         box = convert_boxes(lo, hi, self.box_format, pictures.size)
         return {
@@ -383,7 +362,7 @@ class AnnotatedSliceDataset(Dataset):
             return pictures
         self._misses += 1
         pictures = self._cache[number] = self._reader.pictures(
-            self.pairs[number].image, np.dtype(self.samples.image_dtype), self.samples.window
+            self.pairs[number].image, np.dtype(self.options.image_dtype), self.options.window
         )
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)

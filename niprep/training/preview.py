@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from niprep.config import ExtractOptions
+from niprep.options import Settings
+from niprep.options.groups import ANNOTATION, IMAGE, INPUT
 from niprep.run.inputs import Case
 from niprep.run.output_tree import STATE_DIR, OutputTree
-from niprep.training.dataset import ANNOTATION_OPTIONS, AnnotatedSliceDataset, CasePair, pair_cases
+from niprep.training.dataset import AnnotatedSliceDataset, CasePair, pair_cases
 
 PREVIEW_FOLDER = "preview"
 #: pixels between tiles, and the height of the caption strip under each tile
@@ -164,7 +165,7 @@ def preview_run(
     task_name: str,
     images: Sequence[Case] | None,
     labels: Sequence[Case] | None,
-    options: ExtractOptions,
+    options: Settings,
 ) -> Path:
     """Write ``<output>/preview/<view>_<task>_preview.png`` for a finished run.
 
@@ -187,10 +188,10 @@ def preview_run(
         pairs = pair_cases(images, labels)
     pairs = sorted(pairs, key=lambda pair: pair.name)
     chosen = [(pairs[n].image, pairs[n].label) for n in spread(options.preview, len(pairs))]
-    settings = {name: getattr(options, name) for name in ANNOTATION_OPTIONS}
+    settings = {option.name: options.values[option.name]
+                for group in (INPUT, ANNOTATION, IMAGE) for option in group.options}
     # a few slices: decoding them beats filling the decoded-volume store with whole volumes
-    settings.update(pad_value=options.pad_value, normalization=options.normalization,
-                    store=None)
+    settings["store"] = None
     dataset = AnnotatedSliceDataset.from_pairs(
         chosen, options.view, options.target_size, include_empty=False, **settings
     )

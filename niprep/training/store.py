@@ -36,6 +36,8 @@ from typing import Any, NamedTuple
 CACHE_ENV = "NIPREP_CACHE"
 #: temporary folders of a filler on another machine are removed after this many seconds
 STALE_SECONDS = 24 * 3600
+#: the ``store`` value that names :func:`default_store_dir`
+AUTO_STORE = "auto"
 _MIB = 1 << 20
 _TEMP = ".tmp-"
 _TRASH = ".trash-"
@@ -50,6 +52,18 @@ def default_store_dir() -> Path:
         return Path(os.environ[CACHE_ENV]) / "volumes"
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "niprep" / "volumes"
+
+
+def store_folder(store: str | os.PathLike | None) -> Path | None:
+    """The folder of the ``store`` option: ``None`` (no store), ``"auto"``
+    (:func:`default_store_dir`) or a folder.
+
+    Args:
+        store: the option's value.
+    """
+    if store is None:
+        return None
+    return default_store_dir() if store == AUTO_STORE else Path(store)
 
 
 def content_identity(path: str | os.PathLike) -> str:

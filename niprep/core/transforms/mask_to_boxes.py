@@ -9,10 +9,10 @@ import numpy as np
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
 
-from niprep.config import ExtractOptions
 from niprep.core.annotations import Annotations
 from niprep.core.components import connected_components
 from niprep.core.extents import Extents, scan_extents
+from niprep.options.groups import ANNOTATION
 
 
 class MaskToBoxes(Transform):
@@ -43,13 +43,14 @@ class MaskToBoxes(Transform):
         box_scope: str = "volume",
     ) -> None:
         # the same checks, and messages, as the options of a run
-        ExtractOptions(instances=instances, connectivity=connectivity, min_voxels=min_voxels,
-                       min_volume_mm3=min_volume_mm3, box_scope=box_scope)
-        self.instances = instances
-        self.connectivity = connectivity
-        self.min_voxels = min_voxels
-        self.min_volume_mm3 = min_volume_mm3
-        self.box_scope = box_scope
+        checked = ANNOTATION.check(instances=instances, connectivity=connectivity,
+                                   min_voxels=min_voxels, min_volume_mm3=min_volume_mm3,
+                                   box_scope=box_scope)
+        self.instances = checked["instances"]
+        self.connectivity = checked["connectivity"]
+        self.min_voxels = checked["min_voxels"]
+        self.min_volume_mm3 = checked["min_volume_mm3"]
+        self.box_scope = checked["box_scope"]
 
     def __call__(
         self,

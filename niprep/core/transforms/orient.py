@@ -10,7 +10,7 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
 from nibabel import orientations
 
-from niprep.config import normalize_orientation
+from niprep.options import checks
 
 
 class Orient(Transform):
@@ -26,7 +26,7 @@ class Orient(Transform):
     backend = ["numpy"]
 
     def __init__(self, axcodes: str | None) -> None:
-        self.axcodes = normalize_orientation(axcodes)
+        self.axcodes = checks.orientation("orientation", axcodes)
 
     def __call__(self, array: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the reoriented ``(array, affine)``."""

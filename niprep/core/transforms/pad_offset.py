@@ -8,8 +8,8 @@ from typing import Any
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
 
-from niprep.config import normalize_target_size
 from niprep.core.annotations import Annotations
+from niprep.options import checks
 
 
 def padding_offset(
@@ -46,7 +46,7 @@ class PadOffset(Transform):
     backend = ["numpy"]
 
     def __init__(self, target_size: tuple[int, int] | None) -> None:
-        self.target_size = normalize_target_size(target_size)
+        self.target_size = checks.target_size("target_size", target_size)
 
     def __call__(self, annotations: Annotations) -> Annotations:
         rows, cols = padding_offset(annotations.slice_shape, self.target_size)

@@ -1,0 +1,48 @@
+"""Which option groups each public function and ``niprep`` task takes."""
+
+from __future__ import annotations
+
+from niprep.options.declare import EntryPoint, Needs, register
+from niprep.options.groups import (
+    ANNOTATION,
+    CSV,
+    IMAGE,
+    INPUT,
+    LAYOUT,
+    PREVIEW,
+    RUN,
+    SAMPLES,
+    VIEW,
+)
+
+OVER_IMAGES = Needs("preview_images", lambda folder: folder is not None,
+                    "preview_images=FOLDER")
+WITH_MASKS = Needs("preview_masks", lambda folder: folder is not None, "preview_masks=FOLDER")
+
+ANNOTATIONS_DATASET = EntryPoint(
+    "extract_annotations_dataset",
+    (VIEW, LAYOUT, CSV, INPUT, ANNOTATION, RUN, PREVIEW.without("preview_masks"), IMAGE),
+    task="annotations",
+    needs={"image": OVER_IMAGES},
+)
+# its saving_mode argument is nidataset's name for extraction_mode; files go straight in
+ANNOTATIONS_OF_CASE = EntryPoint(
+    "extract_annotations",
+    (VIEW, CSV, INPUT, ANNOTATION, RUN),
+)
+SLICES_DATASET = EntryPoint(
+    "extract_slices_dataset",
+    (VIEW, LAYOUT, IMAGE, INPUT, RUN, PREVIEW.without("preview_images"), ANNOTATION),
+    task="slices",
+    needs={"annotation": WITH_MASKS},
+)
+SLICE_SAMPLES = EntryPoint(
+    "AnnotatedSliceDataset",
+    (VIEW, INPUT, ANNOTATION, IMAGE, SAMPLES),
+    described="the training dataset (niprep.training.AnnotatedSliceDataset)",
+)
+
+register(ANNOTATIONS_DATASET, ANNOTATIONS_OF_CASE, SLICES_DATASET, SLICE_SAMPLES)
+
+#: the ``niprep`` tasks: ``task=NAME`` -> entry point
+TASKS = {entry.task: entry for entry in (ANNOTATIONS_DATASET, SLICES_DATASET)}

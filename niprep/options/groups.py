@@ -1,0 +1,117 @@
+"""Every option of niprep, declared once, in the groups the entry points take.
+
+Adding an option is one :class:`~niprep.options.declare.Option` line in its group (plus
+its test); the Python signatures, the ``niprep`` keys and ``--help``, the fingerprint and
+the errors follow. docs/reference.md describes each option for users.
+"""
+
+from __future__ import annotations
+
+from niprep.core.boxes import BOX_FORMATS
+from niprep.options import checks
+from niprep.options.declare import Group, Needs, Option
+
+VIEWS = ("axial", "coronal", "sagittal")
+SAVING_MODES = ("case", "view")
+EXTRACTION_MODES = ("slice", "volume")
+DATA_MODES = ("center", "box", "radius")
+INSTANCE_MODES = ("label", "components")
+BACKENDS = ("auto", "serial", "process", "dask")
+
+COMPONENTS = Needs("instances", lambda value: value == "components", "instances='components'")
+PER_SLICE = Needs("extraction_mode", lambda value: value == "slice", "extraction_mode='slice'")
+DRAWN = Needs("preview", lambda count: count > 0, "preview=N (N > 0)")
+
+VIEW = Group("view", (
+    Option("view", "axial", checks.choice(*VIEWS), "the array axis sliced"),
+    Option("target_size", None, checks.target_size,
+           "(H, W) the slices are (or the images were) padded to, or None"),
+))
+
+LAYOUT = Group("layout", (
+    Option("saving_mode", "case", checks.choice(*SAVING_MODES),
+           "'case': <out>/<case>/<view>/, 'view': <out>/<view>/"),
+))
+
+INPUT = Group("input", (
+    Option("orientation", None, checks.orientation,
+           "reorient to this axis code first, such as 'RAS' (None: as stored)"),
+    Option("strip_suffix", "_bbox", checks.optional_text,
+           "removed from the end of case names (None or '': kept)"),
+    Option("max_voxels", 2**31, checks.count(1),
+           "refuse volumes whose header declares more voxels"),
+))
+
+ANNOTATION = Group("annotation", (
+    Option("instances", "label", checks.choice(*INSTANCE_MODES),
+           "'label': each value is one annotation; 'components': each connected component"),
+    Option("connectivity", 26, checks.choice(6, 18, 26),
+           "neighbours that connect a component: 6, 18 or 26", COMPONENTS),
+    Option("min_voxels", 0, checks.count(0), "drop components with fewer voxels", COMPONENTS),
+    Option("min_volume_mm3", 0.0, checks.non_negative,
+           "drop components with a smaller physical volume (mm^3)", COMPONENTS),
+    Option("box_scope", "volume", checks.choice("volume", "slice"),
+           "'volume': the 3-D box on every slice; 'slice': the tight box of each slice",
+           PER_SLICE),
+))
+
+CSV = Group("csv", (
+    Option("extraction_mode", "slice", checks.choice(*EXTRACTION_MODES),
+           "'slice': a CSV per slice; 'volume': a CSV per case"),
+    Option("data_mode", "center", checks.choice(*DATA_MODES),
+           "the columns written: 'center', 'box' or 'radius'"),
+    Option("include_label", False, checks.flag, "append a LABEL column (the voxel value)"),
+    Option("write_empty", False, checks.flag,
+           "write a header-only CSV for every slice without annotation", PER_SLICE),
+))
+
+IMAGE = Group("image", (
+    Option("pad_value", 0.0, checks.finite, "the value of the pixels added for target_size"),
+    Option("normalization", None, checks.choice(None, "min-max"),
+           "None: values as stored; 'min-max': the volume's range to 0..1 (float32)"),
+))
+
+CLASSES = Needs("classes", lambda mapping: mapping is not None, "classes={value: name}")
+WINDOWED = Needs("window", lambda window: window is not None, "a window")
+
+SAMPLES = Group("samples", (
+    Option("include_empty", True, checks.flag, "also serve slices without annotation"),
+    Option("box_mode", "csv", checks.choice("csv", "monai"),
+           "'csv': X_MIN, Y_MIN, X_MAX, Y_MAX inclusive; 'monai': row, col, exclusive max"),
+    Option("box_format", None, checks.choice(None, *BOX_FORMATS),
+           "boxes as 'csv', 'xyxy', 'monai', 'cxcywh' or 'coco' (None: as box_mode)"),
+    Option("classes", None, checks.classes,
+           "{mask value: class name}: labels are class ids (None: the mask values)"),
+    Option("label_offset", 0, checks.count(0),
+           "the id of the first class (1 for torchvision)", CLASSES),
+    Option("window", None, checks.window,
+           "an intensity window: a preset, 'percentile' or [level, width] (None: none)"),
+    Option("channels", 1, checks.choice(1, 3),
+           "1, or 3 for the previous, this and the next slice"),
+    Option("image_dtype", "float32", checks.choice("float32", "uint8"),
+           "the items' image dtype; 'uint8' holds the windowed grey levels", WINDOWED),
+    Option("store", "auto", checks.store,
+           "the decoded-volume store's folder, 'auto' (~/.cache/niprep) or None"),
+    Option("store_limit", 20 * 2**30, checks.count(1),
+           "the most bytes the decoded-volume store holds"),
+))
+
+RUN = Group("run", (
+    Option("workers", 1, checks.count(1), "cases processed at once"),
+    Option("backend", "auto", checks.choice(*BACKENDS),
+           "'auto', 'serial', 'process' or 'dask'"),
+    Option("dask_address", None, checks.optional_text,
+           "scheduler address of an existing dask cluster"),
+    Option("resume", False, checks.flag,
+           "skip cases whose input and options are unchanged since written"),
+    Option("progress", True, checks.flag, "show a progress bar"),
+    Option("save_stats", False, checks.flag, "write <out>/<view>_<task>_stats.csv"),
+), shapes_output=False)
+
+PREVIEW = Group("preview", (
+    Option("preview", 0, checks.count(0), "draw this many slices into <out>/preview/"),
+    Option("preview_images", None, checks.optional_folder,
+           "draw the annotation preview over these images (paired by case name)", DRAWN),
+    Option("preview_masks", None, checks.optional_folder,
+           "draw the boxes of these masks (paired by case name) on the slices preview", DRAWN),
+), shapes_output=False)
