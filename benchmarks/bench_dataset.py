@@ -147,6 +147,7 @@ def measure_workers(pairs: list, target: tuple[int, int], workers: Iterable[int]
         read_all(dataset, range(len(dataset)))  # the store is filled
         sample = dataset[0]["image"]
         fresh = FreshTensors(len(dataset), tuple(sample.shape), sample.dtype)
+        loader_rate(fresh, 0)  # warm-up: torch's first collate
         print(f"DataLoader(shuffle=True, batch_size={BATCH}), {name} items "
               f"{tuple(sample.shape)}, best of {rounds} epochs:")
         for count in workers:

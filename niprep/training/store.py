@@ -238,6 +238,8 @@ class VolumeStore:
             os.utime(entry)
         except FileNotFoundError:
             return False
+        except PermissionError:  # a store shared read-only: used, just not marked
+            return entry.is_dir()
         return True
 
     def _evict(self, keep: Path) -> None:
