@@ -3,7 +3,7 @@
 An entry is a folder of files (a decoded volume as ``.npy``, a label's boxes as ``.npz``)
 made once by a ``fill`` function and then only read, by any number of processes and runs.
 It is keyed by the input file's content identity (size, modification time and a SHA-256 of
-its first and last MiB) and by the options that shaped it, so an input that changes gets
+its first and last 64 KiB) and by the options that shaped it, so an input that changes gets
 a new entry and the old one ages out.
 
 Filling is safe when several ``DataLoader`` workers or runs want the same entry at once:
@@ -38,7 +38,7 @@ CACHE_ENV = "NIPREP_CACHE"
 STALE_SECONDS = 24 * 3600
 #: the ``store`` value that names :func:`default_store_dir`
 AUTO_STORE = "auto"
-_MIB = 1 << 20
+_SAMPLED = 1 << 16
 _TEMP = ".tmp-"
 _TRASH = ".trash-"
 _LOCKS = ".locks"
@@ -67,10 +67,12 @@ def store_folder(store: str | os.PathLike | None) -> Path | None:
 
 
 def content_identity(path: str | os.PathLike) -> str:
-    """A digest of a file's size, modification time and first and last MiB.
+    """A digest of a file's size, modification time and first and last 64 KiB.
 
-    Reads at most 2 MiB, so it is cheap for large volumes; a NIfTI header and the start of
-    its data are in the first MiB, and any rewrite changes the modification time.
+    Reads at most 128 KiB, so it is cheap for large volumes (a full SHA-256 of a 10 MB
+    ``.nii.gz`` costs 15 ms, in every process that opens it): the NIfTI header is in the
+    first bytes, a gzip stream ends with the CRC-32 of all the data it holds, and any
+    rewrite changes the modification time.
 
     Args:
         path: the file.
@@ -78,9 +80,9 @@ def content_identity(path: str | os.PathLike) -> str:
     stat = os.stat(path)
     digest = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:".encode())
     with open(path, "rb") as handle:
-        digest.update(handle.read(_MIB))
-        if stat.st_size > 2 * _MIB:
-            handle.seek(-_MIB, os.SEEK_END)
+        digest.update(handle.read(_SAMPLED))
+        if stat.st_size > 2 * _SAMPLED:
+            handle.seek(-_SAMPLED, os.SEEK_END)
         digest.update(handle.read())
     return digest.hexdigest()
 
