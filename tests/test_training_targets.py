@@ -256,8 +256,9 @@ def as_list(batch: list[dict]) -> list[dict]:
     return batch
 
 
-@pytest.mark.parametrize(("slices", "split"), [((6, 6, 6, 6), 0), ((5, 7, 4), 1)])
-def test_batch_sampler_gives_each_worker_whole_cases(tmp_path, slices, split):
+@pytest.mark.parametrize(("slices", "split", "persistent"),
+                         [((6, 6, 6, 6), 0, False), ((5, 7, 4), 1, True)])
+def test_batch_sampler_gives_each_worker_whole_cases(tmp_path, slices, split, persistent):
     pairs = []
     for number, count in enumerate(slices):
         path = write_nifti(tmp_path / f"c{number}.nii.gz",
@@ -266,7 +267,8 @@ def test_batch_sampler_gives_each_worker_whole_cases(tmp_path, slices, split):
     dataset = WorkerRecording.from_pairs(pairs, store=None, cache_size=1)
     sampler = CaseGroupedBatchSampler(dataset, batch_size=4, num_workers=2,
                                       generator=torch.Generator().manual_seed(5))
-    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=2, collate_fn=as_list)
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=2, collate_fn=as_list,
+                        persistent_workers=persistent)
     for _ in range(2):
         items = [item for batch in loader for item in batch]
         assert sorted((item["case"], item["slice"]) for item in items) == sorted(
