@@ -7,13 +7,13 @@ with ``np.unique`` over all voxels (a full sort), and then the whole volume is s
 per label (``np.argwhere(vol == label)``) to get that label's min/max index on each axis.
 
 It writes what niprep writes for ``view="axial"``, ``saving_mode="case"``,
-``extraction_mode="slice"``, ``data_mode="box"`` (SPEC sections 3, 5 and 6):
+``extraction_mode="slice"``, ``data_mode="box"`` (see docs/reference.md):
 ``<out>/<case>/axial/<case>_axial_<s:03d>.csv``, header ``X_MIN,Y_MIN,X_MAX,Y_MAX``, one
 row per annotation whose k-range covers slice ``s``, ``X`` = column = ``j``, ``Y`` = row =
 ``i``, rows in ascending label order, and optionally ``<out>/axial_annotations_stats.csv``.
 The benchmark compares its output tree byte for byte with niprep's.
 
-Run ``python benchmarks/baseline.py`` to check it against SPEC section 7's worked example.
+Run ``python benchmarks/baseline.py`` to check it against docs/reference.md's worked example.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def baseline_extract_annotations_dataset(
 
 
 def check_worked_example() -> None:
-    """Raise ``AssertionError`` unless the baseline writes SPEC section 7's axial boxes."""
+    """Raise ``AssertionError`` unless the baseline writes the worked example's axial boxes."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         total = baseline_extract_annotations_dataset(
@@ -126,4 +126,4 @@ def check_worked_example() -> None:
 
 if __name__ == "__main__":
     check_worked_example()
-    print("baseline matches SPEC section 7 (axial, slice, box, stats)", file=sys.stderr)
+    print("baseline matches the worked example (axial, slice, box, stats)", file=sys.stderr)

@@ -128,7 +128,7 @@ def diff_trees(expected: Path, actual: Path) -> str | None:
 
 
 def failed_cases(output: Path) -> list[str]:
-    """Rows of niprep's ``axial_annotations_failures.csv`` (SPEC section 6), if it wrote one."""
+    """Rows of niprep's ``axial_annotations_failures.csv``, if it wrote one."""
     report = output / "axial_annotations_failures.csv"
     return report.read_text().splitlines()[1:] if report.is_file() else []
 
@@ -400,7 +400,7 @@ def main() -> None:
     """Run every measurement and print the report; always exit 0."""
     args = _parse_args()
     check_worked_example()
-    print("baseline reproduces SPEC section 7 (axial, slice, box): ok", flush=True)
+    print("baseline reproduces the worked example (axial, slice, box): ok", flush=True)
     warmup = ensure_worked_example(args.cache)
     rows = [
         row

@@ -16,7 +16,7 @@ the same on every machine. A dataset lives in ``<cache>/<name>/`` and is reused 
 stamp file matches the generator version and parameters; otherwise it is written again.
 ``--quick`` selects smaller volumes for a fast smoke run.
 
-Also here: the SPEC section 7 worked-example volume, used as the baseline's self-check and
+Also here: the worked-example volume of docs/reference.md, used as the baseline's self-check and
 as the tiny warm-up case of the timing runs.
 
 Run ``python benchmarks/synthetic_masks.py [--quick] [--cache DIR]`` to (re)generate and list them.
@@ -224,7 +224,7 @@ def ensure_dataset(spec: DatasetSpec, cache: Path = DEFAULT_CACHE) -> Path:
 
 
 def worked_example_volume() -> np.ndarray:
-    """SPEC section 7's 10 x 12 x 8 volume: value 3 and value 7 in two boxes."""
+    """The worked example's 10 x 12 x 8 volume: value 3 and value 7 in two boxes."""
     vol = np.zeros((10, 12, 8), dtype=np.uint8)
     vol[2:5, 4:9, 1:4] = 3
     vol[6, 0:2, 5:8] = 7
@@ -232,7 +232,7 @@ def worked_example_volume() -> np.ndarray:
 
 
 def ensure_worked_example(cache: Path = DEFAULT_CACHE) -> Path:
-    """A folder holding only ``case_001_bbox.nii.gz``, the SPEC section 7 volume."""
+    """A folder holding only ``case_001_bbox.nii.gz``, the worked example's volume."""
     folder = cache / "worked-example"
     folder.mkdir(parents=True, exist_ok=True)
     save_mask(worked_example_volume(), folder / "case_001_bbox.nii.gz", (1.0, 1.0, 1.0))

@@ -7,8 +7,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
+from conftest import clean_run, make_masks
 from distributed import LocalCluster
-from test_runner import clean_run, make_masks
 
 from niprep.run.backends import ProcessBackend, choose_backend
 

@@ -1,4 +1,4 @@
-"""The ``niprep`` command, run as users run it: a subprocess (SPEC section 10, issue 3)."""
+"""The ``niprep`` command, run as users run it: a subprocess (docs/reference.md, Options)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import write_nifti
-from test_runner import clean_run, make_masks, snapshot
+from conftest import clean_run, make_masks, moving_mask, snapshot, write_nifti
 
 from niprep.options import ANNOTATIONS_DATASET, SLICES_DATASET
 from niprep.run.output_lock import OutputLock
@@ -43,9 +42,12 @@ def test_a_run_with_relative_paths_writes_the_api_bytes_and_its_config(
     done = niprep("nii_folder=../masks", "output_path=out", "data_mode=box",
                   "target_size=[16,16]", "save_stats=true", "progress=false", cwd=work)
     assert done.returncode == 0, done.stderr
-    total = int(done.stdout.split("; ")[1].split()[0])
+    # each mask holds two values > 0, one box each (label mode)
+    total = sum(np.count_nonzero(np.unique(moving_mask(index)) > 0) for index in range(3))
     assert done.stdout == (f"niprep annotations (axial): 3 done, 0 failed, 0 skipped; "
                            f"{total} annotations in {work / 'out'}\n")
+    stats = (work / "out" / "axial_annotations_stats.csv").read_text().splitlines()
+    assert stats[-1] == f"TOTAL_ANNOTATIONS,{total}"
     assert sorted(os.listdir(work)) == ["out"]  # no outputs/, no .hydra, no log
     expected = clean_run(masks, tmp_path / "api", data_mode="box", target_size=(16, 16),
                          save_stats=True)

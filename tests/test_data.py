@@ -1,8 +1,7 @@
-"""niprep.training.AnnotatedSliceDataset: every item is the CSV rows of its slice (SPEC 11)."""
+"""niprep.training.AnnotatedSliceDataset: every item is the CSV rows of its slice."""
 
 from __future__ import annotations
 
-import csv
 import pickle
 import tempfile
 from pathlib import Path
@@ -11,7 +10,17 @@ import nibabel as nib
 import numpy as np
 import pytest
 import torch
-from conftest import worked_example_volume, write_nifti
+from conftest import (
+    TARGET,
+    TILTED,
+    VIEWS,
+    csv_rows,
+    num_slices,
+    padded,
+    view_slice,
+    worked_example_volume,
+    write_nifti,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.utils.data import DataLoader
@@ -19,79 +28,6 @@ from torch.utils.data import DataLoader
 from niprep import extract_annotations_dataset
 from niprep.training import AnnotatedSliceDataset, collate_slices
 from niprep.training.sampling import CaseGroupedSampler
-
-VIEWS = ("axial", "coronal", "sagittal")
-TARGET = (16, 17)
-#: a stored orientation that is not RAS: axes permuted and flipped
-TILTED = np.array([[0, 0, -2.0, 0], [1.0, 0, 0, 0], [0, -1.5, 0, 0], [0, 0, 0, 1]])
-
-
-def make_cases(root: Path) -> tuple[Path, Path]:
-    """Three paired cases: ``images/<case>.nii.gz`` and ``labels/<case>_bbox.nii.gz``.
-
-    ``a``: the SPEC section 7 mask; ``b``: four values, value 4 in two pieces, stored
-    tilted; ``c``: no annotation. Images are int16 noise of the same shapes.
-    """
-    rng = np.random.default_rng(7)
-    b = np.zeros((9, 7, 6), dtype=np.int16)
-    b[1:4, 2:5, 0:3] = 1
-    b[5:8, 0:2, 1:6] = 2
-    b[2, 5:7, 4] = 3
-    b[7:9, 5:7, 0:2] = 4
-    b[0, 0, 5] = 4
-    masks = {
-        "a": (worked_example_volume(), None),
-        "b": (b, TILTED),
-        "c": (np.zeros((5, 6, 4), dtype=np.uint8), None),
-    }
-    for name, (mask, affine) in masks.items():
-        write_nifti(root / "labels" / f"{name}_bbox.nii.gz", mask, affine)
-        image = rng.integers(-1000, 2000, size=mask.shape).astype(np.int16)
-        write_nifti(root / "images" / f"{name}.nii.gz", image, affine)
-    return root / "images", root / "labels"
-
-
-def view_slice(path: Path, view: str, index: int, orientation: str | None = None) -> np.ndarray:
-    """Slice ``index`` of a volume as SPEC section 3 takes it, straight from nibabel."""
-    image = nib.load(path)
-    if orientation == "RAS":
-        image = nib.as_closest_canonical(image)
-    volume = np.asanyarray(image.dataobj)
-    if view == "axial":
-        return volume[:, :, index]
-    return volume[:, index, :] if view == "coronal" else volume[index, :, :]
-
-
-def padded(picture: np.ndarray, size: tuple[int, int], fill: float = 0.0) -> np.ndarray:
-    """``picture`` placed as SPEC section 4 says: symmetric, odd pixel bottom/right."""
-    out = np.full(size, fill, dtype=np.float32)
-    row, col = (size[0] - picture.shape[0]) // 2, (size[1] - picture.shape[1]) // 2
-    out[row : row + picture.shape[0], col : col + picture.shape[1]] = picture
-    return out
-
-
-def csv_rows(folder: Path, case: str, view: str, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """The box rows and labels of one slice's CSV (none when there is no file)."""
-    path = folder / case / view / f"{case}_{view}_{index:03d}.csv"
-    if not path.exists():
-        return np.zeros((0, 4), dtype=np.float32), np.zeros(0, dtype=np.int64)
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
-    boxes = [[float(row[c]) for c in ("X_MIN", "Y_MIN", "X_MAX", "Y_MAX")] for row in rows]
-    return (np.array(boxes, dtype=np.float32).reshape(-1, 4),
-            np.array([int(row["LABEL"]) for row in rows], dtype=np.int64))
-
-
-def num_slices(path: Path, view: str, orientation: str | None = None) -> int:
-    image = nib.load(path)
-    if orientation == "RAS":
-        image = nib.as_closest_canonical(image)
-    return image.shape[{"axial": 2, "coronal": 1, "sagittal": 0}[view]]
-
-
-@pytest.fixture
-def cases(tmp_path: Path) -> tuple[Path, Path]:
-    return make_cases(tmp_path / "data")
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -171,7 +107,7 @@ def test_monai_box_mode_is_array_order_with_exclusive_max(worked_example, tmp_pa
     write_nifti(tmp_path / "images" / "case_001.nii.gz", worked_example_volume())
     dataset = AnnotatedSliceDataset(tmp_path / "images", worked_example, target_size=(16, 16),
                                     box_mode="monai", include_empty=False)
-    # SPEC 7: axial slice 1 has X 6..10, Y 5..7 once padded (offsets row 3, col 2)
+    # worked example: axial slice 1 has X 6..10, Y 5..7 once padded (offsets row 3, col 2)
     assert dataset[0]["slice"] == 1
     assert dataset[0]["box"].tolist() == [[5.0, 6.0, 8.0, 11.0]]
     image = dataset[0]["image"][0]

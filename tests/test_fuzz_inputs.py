@@ -34,7 +34,7 @@ PEAK_BYTES = 64 * 2**20
 FUZZ = settings(max_examples=50, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 HEADER = nib.nifti1.header_dtype
-#: array axes (i, j, k) giving the CSV's X, Y and Z, per view (SPEC section 3)
+#: array axes (i, j, k) giving the CSV's X, Y and Z, per view (docs/reference.md, Coordinates)
 VIEW_XYZ = {"axial": (1, 0, 2), "coronal": (2, 0, 1), "sagittal": (2, 1, 0)}
 VOLUME_HEADER = "X_MIN,Y_MIN,Z_MIN,X_MAX,Y_MAX,Z_MAX,LABEL"
 

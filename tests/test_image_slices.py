@@ -1,4 +1,4 @@
-"""niprep.extract_slices_dataset: TIFF slices aligned with the CSVs (SPEC section 12)."""
+"""niprep.extract_slices_dataset: TIFF slices aligned with the CSVs."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ import nibabel as nib
 import numpy as np
 import pytest
 import tifffile
-from conftest import worked_example_volume, write_nifti
-from test_data import TARGET, VIEWS, make_cases, num_slices, padded, view_slice
+from conftest import (
+    TARGET,
+    VIEWS,
+    num_slices,
+    padded,
+    view_slice,
+    worked_example_volume,
+    write_nifti,
+)
 
 from niprep import extract_annotations_dataset, extract_slices_dataset
-
-
-@pytest.fixture
-def cases(tmp_path: Path) -> tuple[Path, Path]:
-    return make_cases(tmp_path / "data")
 
 
 def read_tiffs(folder: Path) -> dict[str, np.ndarray]:

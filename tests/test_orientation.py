@@ -1,4 +1,4 @@
-"""SPEC section 3: ``orientation`` makes the CSVs independent of the stored axis order."""
+"""``orientation`` makes the CSVs independent of the stored axis order (see Coordinates)."""
 
 from __future__ import annotations
 

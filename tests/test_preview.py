@@ -30,7 +30,7 @@ def coloured(picture: np.ndarray, colour: tuple[int, int, int]) -> set[tuple[int
 
 @pytest.fixture
 def pair(tmp_path: Path) -> tuple[Path, Path]:
-    """The SPEC section 7 mask and an image of it whose voxels are mid-grey noise."""
+    """The worked example's mask and an image of it whose voxels are mid-grey noise."""
     mask = write_nifti(tmp_path / "masks" / "case_001_bbox.nii.gz", worked_example_volume())
     noise = np.random.default_rng(3).integers(0, 100, size=(10, 12, 8)).astype(np.int16)
     image = write_nifti(tmp_path / "images" / "case_001.nii.gz", noise)
@@ -54,7 +54,7 @@ def test_boxes_are_drawn_on_their_pixels(pair, tmp_path, box_mode):
     zoom, columns = zoom_for(16, 16), 3  # six tiles: three columns, two rows
     assert zoom == 16
     assert picture.shape == (GAP + 2 * (16 * zoom + CAPTION + GAP), GAP + 3 * (16 * zoom + GAP), 3)
-    # SPEC 7 with offsets (3, 2): value 3 on slices 1..3 at X 6..10, Y 5..7; value 7 on 5..7
+    # worked example, offsets (3, 2): value 3 on slices 1..3 at X 6..10, Y 5..7; value 7 on 5..7
     expected = {3: [6, 5, 10, 7], 7: [2, 9, 3, 9]}
     for number in range(len(dataset)):
         item = dataset[number]

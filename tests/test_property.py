@@ -1,11 +1,13 @@
-"""The pipeline against a slow, obviously correct reference written here (SPEC 2-6).
+"""The pipeline against a slow, obviously correct reference written here.
+
+The rules are those of docs/reference.md (Annotations to Stats and failures files).
 
 The reference scans a tiny volume voxel by voxel (``np.argwhere`` per value, a
-breadth-first flood fill per component), maps voxels to the view with SPEC section 3's
-table, and formats every CSV itself following SPEC section 5. Hypothesis draws volumes
-(seven dtypes, negative and non-integer values, several voxel sizes), views, modes and
-options; the files written by ``extract_annotations_dataset`` (or, for one case,
-``extract_annotations``) must equal the reference's, byte for byte.
+breadth-first flood fill per component), maps voxels to the view with the table of its
+Coordinates section, and formats every CSV itself following its Annotation CSVs.
+Hypothesis draws volumes (seven dtypes, negative and non-integer values, several voxel
+sizes), views, modes and options; the files written by ``extract_annotations_dataset``
+(or, for one case, ``extract_annotations``) must equal the reference's, byte for byte.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def neighbour_steps(connectivity: int) -> list[tuple[int, int, int]]:
 
 def reference_annotations(volume, instances, connectivity, min_voxels, min_volume_mm3,
                           voxel_mm3):
-    """``[(value, [(i, j, k), ...]), ...]`` in SPEC order."""
+    """``[(value, [(i, j, k), ...]), ...]`` in the CSVs' order."""
     found = []
     for value in sorted(set(volume[volume > 0].tolist())):
         voxels = [tuple(v) for v in np.argwhere(volume == value).tolist()]  # C order
@@ -74,7 +76,7 @@ def reference_annotations(volume, instances, connectivity, min_voxels, min_volum
 
 
 def to_view(voxel, view):
-    """``(s, row, col)`` of an ``(i, j, k)`` voxel (SPEC section 3's table)."""
+    """``(s, row, col)`` of an ``(i, j, k)`` voxel (the table of docs/reference.md, Coordinates)."""
     i, j, k = voxel
     return {"axial": (k, i, j), "coronal": (j, i, k), "sagittal": (i, j, k)}[view]
 
@@ -242,7 +244,7 @@ def test_pipeline_matches_the_reference(first, second, zooms, options):
             write_nifti(root / "in" / filename, volume, np.diag([*zooms, 1.0]))
         summary = extract_annotations_dataset(root / "in", root / "out", progress=False,
                                               **options)
-        failures = read_failures(root / "out", options["view"])
+        failures = dict(read_failures(root / "out", options["view"]))
         written = read_tree(root / "out")
     written.pop(f"{options['view']}_annotations_failures.csv", None)
     assert written == expected

@@ -1,11 +1,10 @@
 """The runner's safe output: exact removal of a case's old files, resume, failures, links,
-unwritable folders, recovery after a kill, one run at a time (issue 3, SPEC section 6).
-
-The other runner, backend and CLI tests import :func:`make_masks` and :func:`snapshot`.
+unwritable folders, recovery after a kill, one run at a time.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -17,51 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_nifti
+from conftest import clean_run, make_masks, moving_mask, snapshot, write_nifti
 
 from niprep import extract_annotations, extract_annotations_dataset
 from niprep.run.output_lock import OutputInUseError
 
 QUIET = dict(progress=False)
-
-
-def mask(index: int, slices: int = 12) -> np.ndarray:
-    """A small mask whose two labels move with ``index`` (so every case differs)."""
-    volume = np.zeros((6, 7, slices), dtype=np.uint8)
-    volume[1 : 3 + index % 3, 2:5, 1 : 1 + slices // 3] = 1
-    volume[4, index % 7, slices // 2 : slices - 1] = 2 + index % 5
-    return volume
-
-
-def make_masks(folder: Path, count: int, slices: int = 12) -> Path:
-    """``count`` masks ``case_000_bbox.nii.gz`` ... in ``folder``; returns the folder."""
-    for index in range(count):
-        write_nifti(folder / f"case_{index:03d}_bbox.nii.gz", mask(index, slices))
-    return folder
-
-
-def snapshot(folder: Path) -> dict[str, bytes | str]:
-    """Every file (its bytes), folder and link under ``folder``, ``.niprep`` left out."""
-    tree: dict[str, bytes | str] = {}
-    for root, folders, files in os.walk(folder):
-        here = Path(root)
-        folders[:] = [name for name in folders if name != ".niprep" or here != folder]
-        for name in folders + files:
-            path = here / name
-            key = str(path.relative_to(folder))
-            if path.is_symlink():
-                tree[key] = f"link -> {os.readlink(path)}"
-            elif path.is_dir():
-                tree[key] = "folder"
-            else:
-                tree[key] = path.read_bytes()
-    return tree
-
-
-def clean_run(masks: Path, folder: Path, **options) -> dict[str, bytes | str]:
-    """The snapshot of a run into an empty folder."""
-    extract_annotations_dataset(masks, folder, **QUIET, **options)
-    return snapshot(folder)
 
 
 @pytest.fixture
@@ -102,7 +62,7 @@ def test_resume_skips_exactly_the_unchanged_cases(masks: Path, tmp_path: Path) -
     }
 
     os.utime(masks / "case_001_bbox.nii.gz", ns=(1, 10**18))  # touched, same content
-    write_nifti(masks / "case_002_bbox.nii.gz", mask(7))  # new content
+    write_nifti(masks / "case_002_bbox.nii.gz", moving_mask(7))  # new content
     (out / "case_003" / "axial" / "case_003_axial_001.csv").unlink()  # an output lost
     resumed = extract_annotations_dataset(masks, out, **QUIET, save_stats=True, resume=True)
     assert (resumed.done, resumed.skipped) == (2, 2)
@@ -132,7 +92,7 @@ def test_failed_case_keeps_no_file_of_an_earlier_run(masks: Path, tmp_path: Path
 
 
 def test_a_file_two_slots_share_is_removed_only_by_its_last_writer(tmp_path: Path) -> None:
-    source = write_nifti(tmp_path / "masks" / "case_bbox.nii.gz", mask(1))
+    source = write_nifti(tmp_path / "masks" / "case_bbox.nii.gz", moving_mask(1))
     out = tmp_path / "out"
     extract_annotations(source, out, view="axial", saving_mode="volume", **QUIET)
     extract_annotations(source, out, view="coronal", saving_mode="volume", **QUIET)
@@ -279,3 +239,25 @@ def test_a_second_run_on_a_folder_in_use_is_refused(tmp_path: Path) -> None:
         extract_annotations_dataset(masks, out, write_empty=True, **QUIET)
     assert process.wait() == 0
     assert snapshot(out) == clean_run(masks, tmp_path / "clean", write_empty=True)
+
+
+def test_stats_and_failures_files_are_standard_csv_for_odd_names(tmp_path: Path) -> None:
+    masks = tmp_path / "masks"
+    write_nifti(masks / 'a,"b".nii.gz', moving_mask(0))
+    write_nifti(masks / "flat, 2-D.nii.gz", np.ones((3, 4), np.uint8))
+    write_nifti(masks / "car\rriage.nii.gz", moving_mask(1))
+    out = tmp_path / "out"
+    extract_annotations_dataset(masks, out, save_stats=True, **QUIET)
+    name_refused = ("the file name holds a control character or bytes that are not UTF-8; "
+                    "rename the file")
+    shape = ("not a 3-D volume: the header gives shape (3, 4) (a 4-D volume is taken only when "
+             "its 4th axis has length 1)")
+    assert (out / "axial_annotations_failures.csv").read_bytes() == (
+        f'FILENAME,ERROR\n"car\rriage.nii.gz",{name_refused}\n"flat, 2-D.nii.gz","{shape}"\n'
+    ).encode()
+    assert (out / "axial_annotations_stats.csv").read_bytes() == (
+        b'FILENAME,NUM_ANNOTATIONS\n"a,""b"".nii.gz",2\nTOTAL_ANNOTATIONS,2\n'
+    )
+    with open(out / "axial_annotations_failures.csv", newline="") as handle:
+        assert [row[0] for row in csv.reader(handle)] == [
+            "FILENAME", "car\rriage.nii.gz", "flat, 2-D.nii.gz"]

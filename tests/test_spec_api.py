@@ -1,4 +1,4 @@
-"""SPEC section 9: the Python functions users and checks rely on."""
+"""The Python functions users and checks rely on."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import niprep
 import niprep.slices
 from niprep import extract_annotations, extract_annotations_dataset
 
-#: SPEC section 9's keyword options and their defaults (progress off in the tests)
+#: the keyword options of both annotation functions and their defaults
 KEYWORD_DEFAULTS = dict(
     instances="label", connectivity=26, min_voxels=0, min_volume_mm3=0.0, box_scope="volume",
     include_label=False, write_empty=False, orientation=None, strip_suffix="_bbox", workers=1,
-    backend="auto", resume=False,
+    backend="auto", resume=False, progress=True,
 )
 
 
@@ -49,22 +49,15 @@ def test_positional_parameters_and_defaults_are_the_seeds():
     ]
 
 
-SPEC_KEYWORD_DEFAULTS = dict(
-    instances="label", connectivity=26, min_voxels=0, min_volume_mm3=0.0, box_scope="volume",
-    include_label=False, write_empty=False, orientation=None, strip_suffix="_bbox", workers=1,
-    backend="auto", resume=False, progress=True,
-)
-
-
 @pytest.mark.parametrize("function", [extract_annotations_dataset, extract_annotations])
 def test_signatures_show_the_spec_keyword_options_with_their_defaults(function):
     parameters = inspect.signature(function).parameters
     shown = {
         name: parameters[name].default
-        for name in SPEC_KEYWORD_DEFAULTS
+        for name in KEYWORD_DEFAULTS
         if name in parameters and parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
     }
-    assert shown == SPEC_KEYWORD_DEFAULTS
+    assert shown == KEYWORD_DEFAULTS
 
 
 def test_positional_call_as_with_the_seed(worked_example: Path, tmp_path: Path):
@@ -80,12 +73,12 @@ def test_positional_call_as_with_the_seed(worked_example: Path, tmp_path: Path):
 
 def test_keyword_options_take_the_spec_defaults(worked_example: Path, tmp_path: Path):
     extract_annotations_dataset(worked_example, tmp_path / "default", progress=False)
-    extract_annotations_dataset(worked_example, tmp_path / "explicit", progress=False,
-                                **KEYWORD_DEFAULTS)
+    extract_annotations_dataset(worked_example, tmp_path / "explicit",
+                                **{**KEYWORD_DEFAULTS, "progress": False})
     assert read_tree(tmp_path / "explicit") == read_tree(tmp_path / "default")
     path = worked_example / "case_001_bbox.nii.gz"
     extract_annotations(path, tmp_path / "one_default", progress=False)
-    extract_annotations(path, tmp_path / "one_explicit", progress=False, **KEYWORD_DEFAULTS)
+    extract_annotations(path, tmp_path / "one_explicit", **{**KEYWORD_DEFAULTS, "progress": False})
     assert read_tree(tmp_path / "one_explicit") == read_tree(tmp_path / "one_default")
 
 

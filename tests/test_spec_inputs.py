@@ -1,4 +1,4 @@
-"""SPEC section 1 (inputs, case names, voxel values) and the per-case failures of 4 and 6."""
+"""Inputs, case names, voxel values, and the per-case failures (docs/reference.md)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import read_failures, read_tree, user_files, write_nifti, write_scaled_nifti
+from conftest import (
+    BOX,
+    VOLUME_BOX_LABEL,
+    read_failures,
+    read_tree,
+    user_files,
+    write_nifti,
+    write_scaled_nifti,
+)
 
 from niprep import extract_annotations_dataset
-
-BOX = "X_MIN,Y_MIN,X_MAX,Y_MAX\n"
-VOLUME_BOX_LABEL = "X_MIN,Y_MIN,Z_MIN,X_MAX,Y_MAX,Z_MAX,LABEL\n"
 
 
 def one_voxel(value=1, dtype=np.uint8, at=(1, 2, 0), shape=(3, 4, 2)) -> np.ndarray:
@@ -149,7 +154,7 @@ def test_names_empty_or_hidden_after_stripping_fail_alone(tmp_path: Path):
         write_nifti(folder / name, one_voxel())
     out = tmp_path / "out"
     summary = run(folder, out, save_stats=True, data_mode="box")
-    failures = read_failures(out)
+    failures = dict(read_failures(out))
     assert sorted(failures) == ["..nii", ".hidden.nii.gz", "_bbox.nii.gz"]
     assert "'.hidden'" in failures[".hidden.nii.gz"]
     assert "''" in failures["_bbox.nii.gz"]
@@ -214,7 +219,7 @@ def test_volumes_that_are_not_3d_fail_alone_giving_the_shape(tmp_path: Path, arr
     write_nifti(folder / "good.nii.gz", one_voxel())
     out = tmp_path / "out"
     summary = run(folder, out, save_stats=True)
-    failures = read_failures(out)
+    failures = dict(read_failures(out))
     assert list(failures) == ["bad.nii.gz"]
     assert shape_text in failures["bad.nii.gz"]
     assert not (out / "bad").exists()
@@ -231,7 +236,7 @@ def test_non_finite_values_fail_the_case(tmp_path: Path, bad_value: float):
     write_nifti(folder / "good.nii", one_voxel())
     out = tmp_path / "out"
     summary = run(folder, out)
-    failures = read_failures(out)
+    failures = dict(read_failures(out))
     assert list(failures) == ["bad.nii.gz"]
     assert "finite" in failures["bad.nii.gz"] or "NaN" in failures["bad.nii.gz"]
     assert user_files(out) == ["axial_annotations_failures.csv",
@@ -249,7 +254,7 @@ def test_unreadable_files_fail_alone_with_a_one_line_reason(tmp_path: Path):
     (folder / "short.nii.gz").write_bytes(gzip.compress(gzip.decompress(raw)[:-5]))
     out = tmp_path / "out"
     summary = run(folder, out)
-    failures = read_failures(out)
+    failures = dict(read_failures(out))
     assert sorted(failures) == ["cut.nii.gz", "garbage.nii.gz", "junk.nii", "short.nii.gz"]
     for reason in failures.values():
         assert reason and "\n" not in reason and "Traceback" not in reason
@@ -264,11 +269,11 @@ def test_a_dangling_link_with_a_nifti_name_is_a_failing_case(tmp_path: Path):
     (folder / "gone.nii.gz").symlink_to(tmp_path / "deleted.nii.gz")
     out = tmp_path / "out"
     summary = run(folder, out)
-    assert list(read_failures(out)) == ["gone.nii.gz"]
+    assert [name for name, _ in read_failures(out)] == ["gone.nii.gz"]
     assert (summary.done, summary.failed) == (1, 1)
 
 
-# ---------------------------------------------------------------- target_size (SPEC 4)
+# ---------------------------------------------------------------- target_size
 
 
 def test_a_case_larger_than_target_size_fails_alone_giving_both_sizes(tmp_path: Path):
@@ -278,7 +283,7 @@ def test_a_case_larger_than_target_size_fails_alone_giving_both_sizes(tmp_path: 
     write_nifti(folder / "fits.nii.gz", one_voxel(shape=(5, 5, 2), at=(0, 0, 1)))
     out = tmp_path / "out"
     summary = run(folder, out, target_size=(5, 8), data_mode="box", save_stats=True)
-    failures = read_failures(out)
+    failures = dict(read_failures(out))
     assert sorted(failures) == ["big.nii.gz", "wide.nii.gz"]
     assert "(5, 8)" in failures["big.nii.gz"] and "(6, 4)" in failures["big.nii.gz"]
     assert "(5, 8)" in failures["wide.nii.gz"] and "(3, 9)" in failures["wide.nii.gz"]

@@ -1,4 +1,4 @@
-"""SPEC section 1: every option is validated before any file is read or written.
+"""Every option is validated before any file is read or written.
 
 A bad value raises ``ValueError`` naming the option, the value and the allowed values,
 through both public functions, and leaves no output folder behind.

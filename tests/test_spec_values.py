@@ -1,4 +1,4 @@
-"""SPEC sections 2, 4 and 5: what is an annotation, in which order, and what is written."""
+"""What is an annotation, in which order, and what is written (docs/reference.md)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-from conftest import read_tree, user_files, write_nifti
+from conftest import (
+    BOX,
+    BOX_LABEL,
+    VOLUME_BOX,
+    VOLUME_BOX_LABEL,
+    read_tree,
+    user_files,
+    write_nifti,
+)
 
 from niprep import extract_annotations_dataset
-
-BOX = "X_MIN,Y_MIN,X_MAX,Y_MAX\n"
-BOX_LABEL = "X_MIN,Y_MIN,X_MAX,Y_MAX,LABEL\n"
-VOLUME_BOX = "X_MIN,Y_MIN,Z_MIN,X_MAX,Y_MAX,Z_MAX\n"
-VOLUME_BOX_LABEL = "X_MIN,Y_MIN,Z_MIN,X_MAX,Y_MAX,Z_MAX,LABEL\n"
 
 
 def run(tmp_path: Path, volume: np.ndarray, name: str = "v.nii.gz", affine=None, **options):
@@ -26,7 +29,7 @@ def run(tmp_path: Path, volume: np.ndarray, name: str = "v.nii.gz", affine=None,
     return read_tree(out), summary
 
 
-# ---------------------------------------------------------------- SPEC 2: label mode
+# ---------------------------------------------------------------- annotations: label mode
 
 
 def test_each_distinct_positive_value_is_one_annotation_even_non_integer(tmp_path: Path):
@@ -70,7 +73,7 @@ def test_negative_and_zero_values_are_background(tmp_path: Path):
     assert (int(summary), summary.done, summary.files_written) == (0, 1, 1)
 
 
-# ---------------------------------------------------------------- SPEC 2: components
+# ---------------------------------------------------------------- annotations: components
 
 
 def diagonal_chain() -> np.ndarray:
@@ -217,7 +220,7 @@ def test_components_of_values_beyond_32_bits_or_fractional(tmp_path: Path, dtype
     }
 
 
-# ---------------------------------------------------------------- SPEC 5: slice mode
+# ---------------------------------------------------------------- CSVs: slice mode
 
 
 def gap_volume() -> np.ndarray:
@@ -326,7 +329,7 @@ def test_slice_numbers_have_at_least_three_digits(tmp_path: Path):
     }
 
 
-# ---------------------------------------------------------------- SPEC 4: offsets
+# ---------------------------------------------------------------- padding offset
 
 
 @pytest.mark.parametrize(
@@ -358,7 +361,7 @@ def test_offsets_leave_radii_unchanged(tmp_path: Path):
                                      "3.0,2.5,2.0,1.0,0.5,1.0\n"}
 
 
-# ---------------------------------------------------------------- SPEC 6: layout, stats
+# ---------------------------------------------------------------- layout, stats
 
 
 def test_saving_mode_view_puts_every_case_in_one_view_folder(tmp_path: Path):

@@ -12,21 +12,21 @@ import time
 import warnings
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
 import torch
-from conftest import write_nifti
+from conftest import TARGET, write_nifti
 
 from niprep.training import AnnotatedSliceDataset
 from niprep.training.store import VolumeStore
 
-TARGET = (12, 13)
 STORE_SCRIPT = """
 import hashlib, sys
 from niprep.training import AnnotatedSliceDataset
 images, store = sys.argv[1:3]
 pairs = [(f"{images}/{name}.nii.gz", None) for name in ("a", "b")]
-dataset = AnnotatedSliceDataset.from_pairs(pairs, target_size=(12, 13), store=store)
+dataset = AnnotatedSliceDataset.from_pairs(pairs, target_size=(16, 17), store=store)
 digest = hashlib.sha256()
 for n in range(len(dataset)):
     digest.update(dataset[n]["image"].numpy().tobytes())
@@ -54,18 +54,6 @@ dataset[0]
 """
 
 
-def make_cases(root: Path, seed: int = 0) -> tuple[Path, Path]:
-    rng = np.random.default_rng(seed)
-    for name, shape in (("a", (9, 10, 6)), ("b", (8, 11, 5))):
-        mask = np.zeros(shape, dtype=np.uint8)
-        mask[2:5, 3:7, 1:4] = 1
-        mask[6:8, 0:2, 2:5] = 2
-        write_nifti(root / "labels" / f"{name}_bbox.nii.gz", mask)
-        write_nifti(root / "images" / f"{name}.nii.gz",
-                    rng.integers(-500, 500, size=shape).astype(np.int16))
-    return root / "images", root / "labels"
-
-
 def items(dataset: AnnotatedSliceDataset) -> list[dict]:
     return [dataset[n] for n in range(len(dataset))]
 
@@ -87,8 +75,8 @@ def entries(store: Path) -> list[str]:
                                      {"view": "sagittal", "box_scope": "slice",
                                       "include_empty": False}])
 def test_items_from_the_store_equal_decoded_items_and_the_store_reports_its_size(
-        tmp_path, options):
-    images, labels = make_cases(tmp_path / "data")
+        cases, tmp_path, options):
+    images, labels = cases
     store = tmp_path / "store"
     decoded = AnnotatedSliceDataset(images, labels, target_size=TARGET, store=None, **options)
     stored = AnnotatedSliceDataset(images, labels, target_size=TARGET, store=store, **options)
@@ -98,22 +86,25 @@ def test_items_from_the_store_equal_decoded_items_and_the_store_reports_its_size
     assert decoded.store_info() is None
     info = again.store_info()
     names = entries(store)
-    assert info.entries == len(names) == 4  # two volumes and two labels' boxes
-    assert sorted(name.split("-")[0] for name in names) == ["rows", "rows", "volume", "volume"]
+    read = len({item["case"] for item in items(again)})  # volumes of the cases with items
+    assert info.entries == len(names) == 3 + read  # and the boxes of every label
+    assert sorted(name.split("-")[0] for name in names) == ["rows"] * 3 + ["volume"] * read
     assert info.bytes == sum(f.stat().st_size for name in names for f in (store / name).iterdir())
     volume = np.load(store / next(n for n in names if n.startswith("volume")) / "volume.npy",
                      mmap_mode="r")
     assert volume.flags.c_contiguous and volume.dtype == np.int16
 
 
-def test_a_changed_input_gets_a_new_entry(tmp_path):
-    images, labels = make_cases(tmp_path / "data")
+def test_a_changed_input_gets_a_new_entry(cases, tmp_path):
+    images, labels = cases
     store = tmp_path / "store"
     before = items(AnnotatedSliceDataset(images, labels, target_size=TARGET, store=store))
-    stat = (images / "a.nii.gz").stat()
-    make_cases(tmp_path / "data", seed=1)  # same names and shapes, new voxels
+    path = images / "a.nii.gz"
+    stat = path.stat()
+    shape = nib.load(path).shape
+    write_nifti(path, np.random.default_rng(1).integers(-9, 9, shape).astype(np.int16))
     # even with the old modification time back (the gzip stream's CRC tells them apart)
-    os.utime(images / "a.nii.gz", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     after = items(AnnotatedSliceDataset(images, labels, target_size=TARGET, store=store))
     decoded = items(AnnotatedSliceDataset(images, labels, target_size=TARGET, store=None))
     assert_same_items(after, decoded)
@@ -126,8 +117,8 @@ def run_python(script: str, *arguments: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_two_processes_filling_the_store_at_once_read_the_same_items(tmp_path):
-    images, _ = make_cases(tmp_path / "data")
+def test_two_processes_filling_the_store_at_once_read_the_same_items(cases, tmp_path):
+    images, _ = cases
     store = tmp_path / "store"
     runs = [run_python(STORE_SCRIPT, images, store) for _ in range(2)]
     outputs = [run.communicate(timeout=120) for run in runs]
@@ -142,8 +133,8 @@ def test_two_processes_filling_the_store_at_once_read_the_same_items(tmp_path):
     assert not [path for path in store.iterdir() if path.name.startswith(".tmp-")]
 
 
-def test_a_writer_killed_mid_entry_leaves_nothing_a_reader_would_take(tmp_path):
-    images, _ = make_cases(tmp_path / "data")
+def test_a_writer_killed_mid_entry_leaves_nothing_a_reader_would_take(cases, tmp_path):
+    images, _ = cases
     store, started = tmp_path / "store", tmp_path / "started"
     writer = run_python(KILLED_WRITER, images / "a.nii.gz", store, started)
     deadline = time.monotonic() + 60
@@ -183,16 +174,16 @@ def test_the_store_removes_least_recently_used_entries_beyond_its_limit(tmp_path
     assert store.entry(sources[0], "test", {"other": 1}, fill) != first  # options key too
 
 
-def test_an_unusable_store_folder_fails_naming_it(tmp_path):
-    images, labels = make_cases(tmp_path / "data")
+def test_an_unusable_store_folder_fails_naming_it(cases, tmp_path):
+    images, labels = cases
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match=r"store='.*file/store' cannot be used"):
         AnnotatedSliceDataset(images, labels, store=str(tmp_path / "file" / "store"))
 
 
-def test_a_store_smaller_than_the_decoded_volumes_is_reported(tmp_path):
-    images, labels = make_cases(tmp_path / "data")
-    decoded = (9 * 10 * 6 + 8 * 11 * 5) * 2  # int16 voxels of both images
+def test_a_store_smaller_than_the_decoded_volumes_is_reported(cases, tmp_path):
+    images, labels = cases
+    decoded = sum(int(np.prod(nib.load(path).shape)) * 2 for path in images.iterdir())  # int16
     with pytest.warns(UserWarning, match=r"take at least 0.0 GiB, more than store_limit=1000"):
         AnnotatedSliceDataset(images, labels, store=tmp_path / "store", store_limit=1000)
     with warnings.catch_warnings():

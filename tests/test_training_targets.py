@@ -3,14 +3,11 @@ detection targets, and the worker-aware case-grouped batches."""
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import nibabel as nib
 import numpy as np
 import pytest
 import torch
-from conftest import write_nifti
+from conftest import TARGET, csv_rows, padded, view_slice, write_nifti
 from torch.utils.data import DataLoader, get_worker_info
 
 from niprep import extract_annotations_dataset
@@ -20,49 +17,10 @@ from niprep.training import (
     collate_detection,
 )
 
-TARGET = (14, 17)  # rows, cols: not square, so x and y cannot be swapped unnoticed
-VIEW_AXES = {"axial": 2, "coronal": 1}
-
-
-def make_cases(root: Path) -> tuple[Path, Path]:
-    """Two cases whose masks hold values 1..4 (4 in two pieces); int16 noise images."""
-    rng = np.random.default_rng(11)
-    a = np.zeros((9, 12, 7), dtype=np.uint8)
-    a[1:4, 2:9, 0:3] = 1
-    a[5:8, 0:2, 1:6] = 2
-    a[2, 10:12, 4] = 3
-    a[7:9, 9:12, 0:2] = 4
-    a[0, 0, 6] = 4
-    b = np.zeros((10, 8, 5), dtype=np.uint8)
-    b[3:6, 1:7, 1:4] = 2
-    b[0:2, 0:3, 4] = 3
-    for name, mask in (("a", a), ("b", b)):
-        write_nifti(root / "labels" / f"{name}_bbox.nii.gz", mask)
-        image = rng.integers(-300, 400, size=mask.shape).astype(np.int16)
-        write_nifti(root / "images" / f"{name}.nii.gz", image)
-    return root / "images", root / "labels"
-
-
-@pytest.fixture
-def cases(tmp_path: Path) -> tuple[Path, Path]:
-    return make_cases(tmp_path / "data")
-
-
-def csv_rows(folder: Path, case: str, view: str, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``X_MIN, Y_MIN, X_MAX, Y_MAX`` rows and labels of one slice's CSV."""
-    path = folder / case / view / f"{case}_{view}_{index:03d}.csv"
-    if not path.exists():
-        return np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
-    boxes = [[float(row[c]) for c in ("X_MIN", "Y_MIN", "X_MAX", "Y_MAX")] for row in rows]
-    return (np.array(boxes).reshape(-1, 4),
-            np.array([int(row["LABEL"]) for row in rows], dtype=np.int64))
-
 
 def expected_boxes(rows: np.ndarray, box_format: str) -> np.ndarray:
     """CSV rows (inclusive corners) under each format's stated convention."""
-    x0, y0, x1, y1 = rows.T
+    x0, y0, x1, y1 = rows.astype(np.float64).T
     height, width = TARGET
     return {
         "csv": rows,
@@ -72,19 +30,6 @@ def expected_boxes(rows: np.ndarray, box_format: str) -> np.ndarray:
         "cxcywh": np.stack([(x0 + x1 + 1) / 2 / width, (y0 + y1 + 1) / 2 / height,
                             (x1 - x0 + 1) / width, (y1 - y0 + 1) / height], axis=1),
     }[box_format].reshape(-1, 4)
-
-
-def view_volume(path: Path, view: str) -> np.ndarray:
-    """``(slice, row, col)`` of a volume straight from nibabel, as the README slices it."""
-    volume = np.asanyarray(nib.load(path).dataobj)
-    return np.moveaxis(volume, VIEW_AXES[view], 0)
-
-
-def padded(picture: np.ndarray, fill: float = 0.0) -> np.ndarray:
-    out = np.full(TARGET, fill, dtype=np.float64)
-    row, col = (TARGET[0] - picture.shape[0]) // 2, (TARGET[1] - picture.shape[1]) // 2
-    out[row : row + picture.shape[0], col : col + picture.shape[1]] = picture
-    return out
 
 
 @pytest.mark.parametrize("view", ["axial", "coronal"])
@@ -168,14 +113,14 @@ def test_three_channels_are_the_previous_this_and_next_slice(cases, tmp_path, st
     images, labels = cases
     dataset = AnnotatedSliceDataset(images, labels, view="coronal", target_size=TARGET,
                                     channels=3, store=tmp_path / "store" if store else None)
-    volume = view_volume(images / "a.nii.gz", "coronal")
-    last = len(volume) - 1
-    for n in range(len(volume)):
+    path = images / "a.nii.gz"
+    last = nib.load(path).shape[1] - 1
+    for n in range(last + 1):
         item = dataset[n]
         assert item["case"] == "a" and item["image"].shape == (3, *TARGET)
         for channel, neighbour in enumerate((max(n - 1, 0), n, min(n + 1, last))):
             np.testing.assert_array_equal(item["image"][channel].numpy(),
-                                          padded(volume[neighbour]))
+                                          padded(view_slice(path, "coronal", neighbour), TARGET))
 
 
 def grey(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -187,7 +132,8 @@ def grey(values: np.ndarray, low: float, high: float) -> np.ndarray:
 @pytest.mark.parametrize("window", [(50, 300), "ct-soft-tissue", "percentile"])
 def test_window_is_the_export_formula_in_float_and_in_uint8(cases, tmp_path, store, window):
     images, labels = cases
-    volume = view_volume(images / "b.nii.gz", "axial")
+    path = images / "b.nii.gz"
+    volume = np.asanyarray(nib.load(path).dataobj)
     if window == "percentile":
         low, high = np.percentile(volume[volume != 0], (0.5, 99.5))
     else:
@@ -195,11 +141,10 @@ def test_window_is_the_export_formula_in_float_and_in_uint8(cases, tmp_path, sto
         low, high = level - width / 2, level + width / 2
     options = dict(target_size=TARGET, window=window, pad_value=7,
                    store=tmp_path / "store" if store else None)
-    as_float = AnnotatedSliceDataset.from_pairs([(images / "b.nii.gz", None)], **options)
-    as_uint8 = AnnotatedSliceDataset.from_pairs([(images / "b.nii.gz", None)],
-                                                image_dtype="uint8", **options)
-    for n in range(len(volume)):
-        expected = padded(grey(volume[n], low, high), fill=7)
+    as_float = AnnotatedSliceDataset.from_pairs([(path, None)], **options)
+    as_uint8 = AnnotatedSliceDataset.from_pairs([(path, None)], image_dtype="uint8", **options)
+    for n in range(volume.shape[2]):
+        expected = padded(grey(view_slice(path, "axial", n), low, high), TARGET, fill=7)
         assert as_uint8[n]["image"].dtype == torch.uint8
         np.testing.assert_array_equal(as_uint8[n]["image"][0].numpy(), expected)
         assert as_float[n]["image"].dtype == torch.float32

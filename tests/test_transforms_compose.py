@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import traceback
 from pathlib import Path
 
 import nibabel as nib
@@ -10,8 +11,10 @@ import numpy as np
 import pytest
 from conftest import worked_example_volume, write_nifti, write_scaled_nifti
 from monai.transforms import Compose
+from monai.utils import TransformBackends
 
 from niprep.core.annotations import Annotations
+from niprep.core.pipeline import apply_chain
 from niprep.core.transforms import (
     LoadNifti,
     LoadNiftid,
@@ -180,3 +183,73 @@ def test_mask_to_boxes_and_pad_offset_on_plain_arrays():
 def test_transforms_check_their_arguments_as_the_options_do(make, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         make()
+
+
+# ------------------------------------------------------------------ header facts in <key>_meta
+
+
+def test_orientd_without_an_affine_names_the_key_it_needs():
+    volume = worked_example_volume()
+    for data in ({"x": volume}, {"x": volume, "x_meta": {"zooms": (1.0, 1.0, 1.0)}}):
+        with pytest.raises(KeyError, match=re.escape(
+            "Orientd needs 'affine' of 'x' in data['x_meta']; load 'x' with LoadNiftid "
+            "(meta_key_postfix='meta') or put it there"
+        )):
+            Orientd("x", axcodes="RAS")(data)
+
+
+def test_wrappers_without_meta_take_their_array_transforms_defaults():
+    volume = worked_example_volume()
+    viewed = SliceViewd("x", view="axial")({"x": volume})
+    assert viewed["x_meta"] == {"view": "axial", "view_axes": (2, 0, 1), "shape": (8, 10, 12)}
+    boxes = MaskToBoxesd("x")({"x": volume})["x_boxes"]
+    expected = MaskToBoxes()(volume)
+    assert boxes.lo.tolist() == expected.lo.tolist() == [[2, 4, 1], [6, 0, 5]]
+    assert boxes.voxels.tolist() == expected.voxels.tolist()
+
+
+def test_meta_shape_is_the_arrays_shape_after_every_step(tmp_path: Path):
+    path = write_nifti(tmp_path / "v.nii.gz", worked_example_volume())  # RAS, (10, 12, 8)
+    data = LoadNiftid("x")({"x": path})
+    assert data["x_meta"]["shape"] == (10, 12, 8)
+    data = Orientd("x", axcodes="SAR")(data)
+    assert data["x"].shape == data["x_meta"]["shape"] == (8, 12, 10)
+    data = SliceViewd("x", view="axial")(data)
+    assert data["x"].shape == data["x_meta"]["shape"] == (10, 8, 12)
+    np.testing.assert_array_equal(data["x"][2], worked_example_volume()[2].T)  # (k, j) of i=2
+
+
+def test_every_transform_declares_its_backend_as_monais_enum():
+    for transform in (LoadNifti, LoadNiftid, Orient, Orientd, SliceView, SliceViewd,
+                      MaskToBoxes, MaskToBoxesd, PadOffset, PadOffsetd):
+        assert transform.backend == [TransformBackends.NUMPY]
+        assert all(isinstance(backend, TransformBackends) for backend in transform.backend)
+
+
+# ------------------------------------------------------------------ the pipeline's own runner
+
+
+def test_apply_chain_raises_a_steps_error_as_the_step_raised_it(tmp_path: Path):
+    path = write_nifti(tmp_path / "flat.nii.gz", np.ones((5, 6), np.uint8))
+    steps = [LoadNiftid("x"), Orientd("x", axcodes="RAS"), SliceViewd("x", view="axial")]
+    with pytest.raises(ValueError, match=re.escape(
+        "not a 3-D volume: the header gives shape (5, 6) (a 4-D volume is taken only when "
+        "its 4th axis has length 1)"
+    )) as caught:
+        apply_chain(steps, {"x": path})
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    assert not [frame.filename for frame in frames if "monai" in frame.filename]
+
+
+def test_apply_chain_keeps_a_users_error_whatever_its_words():
+    def failing_step(data: dict) -> dict:
+        try:
+            raise OSError("the disk is full")
+        except OSError as cause:
+            raise RuntimeError("applying transform failed: the disk is full") from cause
+
+    with pytest.raises(RuntimeError, match="^applying transform failed: the disk is full$"):
+        apply_chain([failing_step], {})
+    steps = [SliceViewd("x", view="sagittal"), MaskToBoxesd("x")]
+    assert apply_chain(steps, {"x": worked_example_volume()})["x_boxes"].values.tolist() == [3, 7]

@@ -1,15 +1,13 @@
-"""SPEC section 7, to the byte, through the public API."""
+"""The worked example of docs/reference.md, to the byte, through the public API."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from conftest import read_tree
+from conftest import BOX, read_tree
 
 from niprep import extract_annotations_dataset
-
-BOX = "X_MIN,Y_MIN,X_MAX,Y_MAX\n"
 
 
 def _slices(view: str, indices, text: str) -> dict[str, str]:

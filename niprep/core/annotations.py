@@ -40,7 +40,7 @@ class SliceRows:
 class Annotations:
     """Every annotation of one volume, as boxes in the view frame ``(slice, row, col)``.
 
-    Rows are in the SPEC order: ascending value, then (components) by first voxel.
+    Rows are in the order the CSVs list them: ascending value, then (components) by first voxel.
 
     Args:
         values: ``(N,)`` the voxel value of each annotation.
@@ -90,7 +90,9 @@ class Annotations:
         )
 
     def slice_rows(self) -> SliceRows:
-        """Every row of the per-slice CSVs (SPEC section 5, ``extraction_mode="slice"``).
+        """Every row of the per-slice CSVs (``extraction_mode="slice"``).
+
+        See docs/reference.md, Annotation CSVs.
 
         Without per-slice boxes, each annotation's 3-D box is projected on every slice from
         its smallest to its largest slice index (``box_scope="volume"``); with them, each

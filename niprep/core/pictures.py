@@ -13,7 +13,6 @@ import os
 from typing import Any
 
 import numpy as np
-from monai.transforms import Compose
 
 from niprep.core.pipeline import apply_chain, view_transforms
 from niprep.core.transforms import padding_offset
@@ -30,8 +29,7 @@ def load_view(path: str | os.PathLike, options: Settings) -> np.ndarray:
         path: the NIfTI file.
         options: the validated options (``view``, ``orientation``, ``max_voxels``).
     """
-    chain = Compose(view_transforms(IMAGE_KEY, options))
-    return apply_chain(chain, {IMAGE_KEY: path})[IMAGE_KEY]
+    return apply_chain(view_transforms(IMAGE_KEY, options), {IMAGE_KEY: path})[IMAGE_KEY]
 
 
 class SlicePictures:

@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from monai.transforms import Compose, MapTransform
+from monai.transforms import MapTransform
 
 from niprep.core.annotations import Annotations
 from niprep.core.transforms import LoadNiftid, MaskToBoxesd, Orientd, PadOffsetd, SliceViewd
@@ -34,53 +35,45 @@ def view_transforms(key: str, options: Settings) -> list[MapTransform]:
     ]
 
 
-def build(options: Settings, key: str = LABEL_KEY) -> Compose:
-    """The chain of transforms that turns ``{key: path}`` into ``{key}_boxes``.
+def build(options: Settings, key: str = LABEL_KEY) -> list[MapTransform]:
+    """The steps that turn ``{key: path}`` into ``{key}_boxes``, in order (a
+    ``monai.transforms.Compose`` of them does the same).
 
     Args:
         options: the validated options of the run.
         key: the dictionary key of the mask.
     """
-    return Compose(
-        [
-            *view_transforms(key, options),
-            MaskToBoxesd(
-                key,
-                instances=options.instances,
-                connectivity=options.connectivity,
-                min_voxels=options.min_voxels,
-                min_volume_mm3=options.min_volume_mm3,
-                box_scope=options.box_scope,
-            ),
-            PadOffsetd(f"{key}_boxes", target_size=options.target_size),
-        ]
-    )
+    return [
+        *view_transforms(key, options),
+        MaskToBoxesd(
+            key,
+            instances=options.instances,
+            connectivity=options.connectivity,
+            min_voxels=options.min_voxels,
+            min_volume_mm3=options.min_volume_mm3,
+            box_scope=options.box_scope,
+        ),
+        PadOffsetd(f"{key}_boxes", target_size=options.target_size),
+    ]
 
 
-def apply_chain(chain: Compose, data: dict[str, Any]) -> dict[str, Any]:
-    """Run ``chain`` on ``data``, raising the very error a transform raised.
+def apply_chain(
+    transforms: Sequence[Callable[[dict[str, Any]], dict[str, Any]]], data: dict[str, Any]
+) -> dict[str, Any]:
+    """Run ``transforms`` in turn on ``data``; an error reaches the caller as raised.
 
-    MONAI's ``Compose`` wraps any error in ``RuntimeError("applying transform ...")``;
-    the message a user needs (the shape of a 2-D volume, NaN values, a slice larger than
-    ``target_size``) is the one underneath, so the wrapping is taken off.
+    MONAI's ``Compose`` would wrap any error in a ``RuntimeError`` of its own, while the
+    message a user needs (the shape of a 2-D volume, NaN values, a slice larger than
+    ``target_size``) is the transform's. No step here is lazy, random or invertible, so
+    calling each in turn is all ``Compose`` would do.
 
     Args:
-        chain: the transforms.
-        data: the dictionary the first transform takes.
+        transforms: the steps, as :func:`build` or :func:`view_transforms` give them.
+        data: the dictionary the first step takes.
     """
-    try:
-        return chain(data)
-    except RuntimeError as wrapped:
-        error: BaseException = wrapped
-        while (
-            isinstance(error, RuntimeError)
-            and str(error).startswith("applying transform")
-            and error.__cause__ is not None
-        ):
-            error = error.__cause__
-        if error is wrapped:
-            raise
-        raise error from error.__cause__
+    for transform in transforms:
+        data = transform(data)
+    return data
 
 
 def annotate(path: str | os.PathLike, options: Settings) -> Annotations:

@@ -1,4 +1,7 @@
-"""Finding the cases of a folder and naming them (SPEC section 1)."""
+"""Finding the cases of a folder and naming them.
+
+The rules are those of docs/reference.md, Inputs and case names.
+"""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from niprep.run.atomic import write_then_move
 from niprep.run.fingerprint import InputFingerprint
 
 Slot = tuple[str, str, str]
@@ -127,12 +128,7 @@ class Manifest:
                  for slot, record in self.records.items()]
         lines += [_line({"op": "pending", "slot": list(slot), "files": files})
                   for slot, files in self._pending.items()]
-        staged = self.scratch / self.path.name
-        with open(staged, "w", encoding="utf-8") as handle:
-            handle.write("".join(lines))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(staged, self.path)
+        write_then_move("".join(lines).encode("utf-8"), self.path, self.scratch, sync=True)
         self._journal = open(  # noqa: SIM115 - stays open for the appends of a run
             self.path, "a", encoding="utf-8",
             opener=lambda name, flags: os.open(name, flags | os.O_NOFOLLOW, 0o644),

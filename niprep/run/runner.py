@@ -17,6 +17,7 @@ output folder's lock (:mod:`niprep.run.output_lock`) to the end, it:
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING
 import yaml
 from tqdm.auto import tqdm
 
+from niprep.run.atomic import write_then_move
 from niprep.run.backends import Backend, choose_backend, open_backend
 from niprep.run.fingerprint import task_fingerprint
 from niprep.run.inputs import Case
@@ -266,19 +268,16 @@ def _finish(
     prefix = f"{task.options.view}_{task.name}"
     stats = [(result.filename, result.count) for result in done] + [(task.total_row, total)]
     tables = {
-        f"{prefix}_stats.csv": (f"FILENAME,{task.count_column}", stats)
+        f"{prefix}_stats.csv": (("FILENAME", task.count_column), stats)
         if task.options.save_stats else None,
     }
     if failures_file:
-        tables[f"{prefix}_failures.csv"] = ("FILENAME,ERROR", failures) if failures else None
+        tables[f"{prefix}_failures.csv"] = (("FILENAME", "ERROR"), failures) if failures else None
     for name, table in tables.items():
         if table is None:
             tree.remove([name])  # a file from an earlier run that this one would not write
         else:
-            staged = scratch / name
-            # file names that are not UTF-8 on disk are written with backslash escapes
-            staged.write_bytes(_table_text(*table).encode("utf-8", "backslashreplace"))
-            tree.place(str(staged), name)
+            write_then_move(_table_bytes(*table), name, scratch, move=tree.place)
     return RunSummary(
         done=len(done) - len(skipped),
         failed=len(failures),
@@ -290,15 +289,26 @@ def _finish(
     )
 
 
-def _table_text(header: str, rows: Sequence[tuple[str, object]]) -> str:
-    lines = [header] + [f"{_csv_field(name)},{_csv_field(str(value))}" for name, value in rows]
-    return "\n".join(lines) + "\n"
+class _Lines(list):
+    """The lines a ``csv.writer`` writes, each ending in ``\\n``.
+
+    The writer quotes a field holding a line break only when that character is in its
+    ``lineterminator``, so it writes ``\\r\\n`` (quoting ``\\r`` and ``\\n`` alike) and the
+    two characters that end each record become ``\\n``.
+    """
+
+    def write(self, record: str) -> None:
+        self.append(record[:-2] + "\n")
 
 
-def _csv_field(text: str) -> str:
-    if any(c in text for c in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+def _table_bytes(header: tuple[str, str], rows: Sequence[tuple[str, object]]) -> bytes:
+    """The stats or failures file: standard CSV, UTF-8, lines ending in ``\\n``."""
+    lines = _Lines()
+    writer = csv.writer(lines, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    # file names that are not UTF-8 on disk are written with backslash escapes
+    return "".join(lines).encode("utf-8", "backslashreplace")
 
 
 def _save_config(task: Task, cases: Sequence[Case], output: Path, scratch: Path) -> None:
@@ -311,6 +321,5 @@ def _save_config(task: Task, cases: Sequence[Case], output: Path, scratch: Path)
         "output_path": str(output),
         **options,
     }
-    staged = scratch / "config.yaml"
-    staged.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    os.replace(staged, output / STATE_DIR / f"{task.name}-{task.options.view}.yaml")
+    write_then_move(yaml.safe_dump(config, sort_keys=False).encode("utf-8"),
+                    output / STATE_DIR / f"{task.name}-{task.options.view}.yaml", scratch)

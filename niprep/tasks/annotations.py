@@ -37,7 +37,7 @@ def render(annotations: Annotations, case: str, options: Settings) -> list[tuple
 
 @dataclass(frozen=True)
 class AnnotationTask:
-    """Extract the annotation CSVs of each case (SPEC sections 5 and 6).
+    """Extract the annotation CSVs of each case (see docs/reference.md, Annotation CSVs).
 
     Args:
         options: the validated options of the run.

@@ -1,4 +1,6 @@
-"""Annotations to CSV text: slice and volume mode, center / box / radius (SPEC section 5)."""
+"""Annotations to CSV text: slice and volume mode, center / box / radius.
+
+The columns and number formats are those of docs/reference.md, Annotation CSVs."""
 
 from __future__ import annotations
 

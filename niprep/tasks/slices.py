@@ -25,7 +25,7 @@ def tiff_bytes(picture: np.ndarray) -> bytes:
 
 @dataclass(frozen=True)
 class SliceImageTask:
-    """Write a TIFF of every slice of each image volume (SPEC section 12).
+    """Write a TIFF of every slice of each image volume (see docs/reference.md, Image slices).
 
     Files are named and laid out like the per-slice CSVs:
     ``<case>/<view>/<case>_<view>_<s>.tif`` (``saving_mode="case"``) or

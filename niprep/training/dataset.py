@@ -1,4 +1,7 @@
-"""Training samples on the fly: image slices with the boxes the CSVs hold (``docs/training.md``).
+"""Training samples on the fly: image slices with the boxes the CSVs hold.
+
+What an item holds is described in docs/reference.md, Training samples; how to train with
+it fast, in docs/training.md.
 
 An item is built from the same transforms as the CSV pipeline: the boxes are the mask's
 ``Annotations.slice_rows()``, the rows the CSV writer writes for that slice, in the box
@@ -11,12 +14,12 @@ from __future__ import annotations
 import os
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import nibabel as nib
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -24,9 +27,9 @@ from torch.utils.data import Dataset
 from niprep.core.annotations import SliceRows
 from niprep.core.boxes import convert_boxes
 from niprep.core.classes import ClassMap, format_label
+from niprep.core.nifti_read import read_header
 from niprep.core.pictures import SlicePictures
 from niprep.core.transforms import Orient, SliceView, padding_offset
-from niprep.core.transforms.load import volume_shape
 from niprep.options import SLICE_SAMPLES, Settings
 from niprep.run.inputs import Case, case_for, find_cases
 from niprep.training.case_data import CaseReader
@@ -102,11 +105,15 @@ def viewed_shape(path: str | os.PathLike, options: Settings) -> tuple[int, int, 
 
     Args:
         path: the NIfTI file.
-        options: the validated options (``view``, ``orientation``).
+        options: the validated options (``view``, ``orientation``, ``max_voxels``).
+
+    Raises:
+        ValueError: the file is not a 3-D NIfTI volume niprep can read; the message is
+            the one a run's failures file gives.
     """
-    image = nib.load(os.fspath(path))
-    stand_in = np.broadcast_to(np.zeros((), dtype=np.uint8), volume_shape(image.header))
-    oriented, _ = Orient(options.orientation)(stand_in, image.affine)
+    header = read_header(path, options.max_voxels)
+    stand_in = np.broadcast_to(np.zeros((), dtype=np.uint8), header.shape)
+    oriented, _ = Orient(options.orientation)(stand_in, header.affine)
     return SliceView(options.view)(oriented).shape
 
 
@@ -118,6 +125,17 @@ def _settings(view: str, target_size: Any, options: dict[str, Any]) -> Settings:
             "rescale the image; use one of them"
         )
     return settings
+
+
+@contextmanager
+def _naming(pair: CasePair) -> Iterator[None]:
+    """Raise any error met reading ``pair`` as a ``ValueError`` naming the case and its
+    files: a dataset is many files."""
+    try:
+        yield
+    except Exception as error:
+        files = pair.image.name + (f" / {pair.label.name}" if pair.label else "")
+        raise ValueError(f"case {pair.name!r} ({files}): {error}") from error
 
 
 def _box_format(options: Settings) -> str:
@@ -141,11 +159,11 @@ class AnnotatedSliceDataset(Dataset):
     naming the file. An item is a dict:
 
     * ``image``: ``[C, H, W]`` (``C`` is ``channels``), the slice padded to ``target_size``
-      with ``pad_value`` at the offset the CSVs use; float32 values as stored, or 0..1 with
-      ``normalization="min-max"`` (the volume's range) or a ``window`` (grey level / 255,
-      as the exported pictures read as float); uint8 grey levels with
-      ``image_dtype="uint8"``. ``pad_value`` is in the pictures' units (a grey level with
-      a window);
+      with ``pad_value`` at the padding offset (see docs/reference.md, Padding offset);
+      float32 values as stored, or 0..1 with ``normalization="min-max"`` (the volume's
+      range) or a ``window`` (grey level / 255, as the exported pictures read as float);
+      uint8 grey levels with ``image_dtype="uint8"``. ``pad_value`` is in the pictures'
+      units (a grey level with a window);
     * ``box``: float32 ``[N, 4]``, the boxes of the slice in ``box_format``
       (:mod:`niprep.core.boxes`): ``"csv"`` gives the ``X_MIN, Y_MIN, X_MAX, Y_MAX`` rows
       ``extract_annotations`` writes; ``[0, 4]`` when none;
@@ -251,12 +269,9 @@ class AnnotatedSliceDataset(Dataset):
         self._rows: dict[int, SliceRows] = {}
         cases, slices, stored = [], [], 0
         for number, pair in enumerate(self.pairs):
-            try:
-                shape = self._inspect(pair)
-            except Exception as error:  # name the case: a dataset is many files
-                raise ValueError(f"{self._case_text(number)}: {error}") from error
-            itemsize = 1 if options.window else nib.load(pair.image).get_data_dtype().itemsize
-            stored += int(np.prod(shape)) * itemsize
+            with _naming(pair):
+                shape, itemsize = self._inspect(pair)
+            stored += int(np.prod(shape)) * (1 if options.window else itemsize)
             if self.options.include_empty:
                 present = range(shape[0])
             else:
@@ -276,13 +291,9 @@ class AnnotatedSliceDataset(Dataset):
                 stacklevel=3,
             )
 
-    def _case_text(self, number: int) -> str:
-        pair = self.pairs[number]
-        files = pair.image.name + (f" / {pair.label.name}" if pair.label else "")
-        return f"case {pair.name!r} ({files})"
-
-    def _inspect(self, pair: CasePair) -> tuple[int, int, int]:
-        """Check a pair from the headers; return its ``(slices, rows, cols)``."""
+    def _inspect(self, pair: CasePair) -> tuple[tuple[int, int, int], int]:
+        """Check a pair from the headers; return its ``(slices, rows, cols)`` and the bytes
+        of an image voxel as stored."""
         shape = viewed_shape(pair.image, self.options)
         padding_offset(shape[1:], self.options.target_size)
         if pair.label is not None:
@@ -292,16 +303,14 @@ class AnnotatedSliceDataset(Dataset):
                     f"image and label differ in (slices, rows, cols) in the "
                     f"{self.options.view} view: {shape} and {label_shape}"
                 )
-        return shape
+        return shape, read_header(pair.image, self.options.max_voxels).dtype.itemsize
 
     def _case_rows(self, number: int) -> SliceRows:
         """The boxes of a case with their labels as class ids, kept once computed."""
         rows = self._rows.get(number)
         if rows is None:
-            try:
+            with _naming(self.pairs[number]):
                 rows = self._classify(self._reader.rows(self.pairs[number].label))
-            except Exception as error:  # name the case: a dataset is many files
-                raise ValueError(f"{self._case_text(number)}: {error}") from error
             self._rows[number] = rows
         return rows
 
@@ -361,9 +370,11 @@ class AnnotatedSliceDataset(Dataset):
             self._cache.move_to_end(number)
             return pictures
         self._misses += 1
-        pictures = self._cache[number] = self._reader.pictures(
-            self.pairs[number].image, np.dtype(self.options.image_dtype), self.options.window
-        )
+        with _naming(self.pairs[number]):
+            pictures = self._reader.pictures(self.pairs[number].image,
+                                             np.dtype(self.options.image_dtype),
+                                             self.options.window)
+        self._cache[number] = pictures
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return pictures

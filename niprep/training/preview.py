@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from PIL import Image, ImageDraw
 
 from niprep.options import Settings
 from niprep.options.groups import ANNOTATION, IMAGE, INPUT
+from niprep.run.atomic import write_then_move
 from niprep.run.inputs import Case
 from niprep.run.output_tree import STATE_DIR, OutputTree
 from niprep.training.dataset import AnnotatedSliceDataset, CasePair, pair_cases
@@ -131,9 +131,7 @@ def save_preview(dataset: AnnotatedSliceDataset, path: str | os.PathLike, count:
     png = montage_png(dataset, count)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.tmp")
-    staged.write_bytes(png)
-    os.replace(staged, path)
+    write_then_move(png, path, path.parent)
     return path
 
 
@@ -201,11 +199,7 @@ def preview_run(
         )
     relative = preview_file(options.view, task_name)
     output = Path(output_path)
-    with tempfile.NamedTemporaryFile(dir=output / STATE_DIR, suffix=".png", delete=False) as staged:
-        staged.write(montage_png(dataset, options.preview))
-    try:
-        OutputTree(output).place(staged.name, relative)  # never through a link
-    finally:
-        Path(staged.name).unlink(missing_ok=True)
+    write_then_move(montage_png(dataset, options.preview), relative, output / STATE_DIR,
+                    move=OutputTree(output).place)  # never through a link
     return output / relative
 

@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
+from monai.utils import TransformBackends
 
 from niprep.core.annotations import Annotations
 from niprep.core.components import connected_components
 from niprep.core.extents import Extents, scan_extents
+from niprep.core.transforms.meta import read_meta
 from niprep.options.groups import ANNOTATION
 
 
@@ -32,7 +34,7 @@ class MaskToBoxes(Transform):
         box_scope: ``"volume"``, or ``"slice"`` to also compute tight per-slice boxes.
     """
 
-    backend = ["numpy"]
+    backend = [TransformBackends.NUMPY]
 
     def __init__(
         self,
@@ -104,9 +106,10 @@ class MaskToBoxesd(MapTransform):
     """Dictionary wrapper of :class:`MaskToBoxes`: the mask under each key gives an
     :class:`~niprep.core.annotations.Annotations` under ``<key>_<boxes_key_postfix>``.
 
-    The voxel volume and the source axes are read from ``<key>_meta`` when present
-    (``voxel_volume``, ``view_axes``, as :class:`LoadNiftid` and :class:`SliceViewd`
-    record them).
+    The voxel volume and the source axes are read from ``<key>_meta`` (``voxel_volume``,
+    ``view_axes``, as :class:`LoadNiftid` and :class:`SliceViewd` record them); when
+    absent they take :class:`MaskToBoxes`'s defaults (1 mm^3, the stored axis order), see
+    :mod:`~niprep.core.transforms.meta`.
 
     Args:
         keys: keys of the masks.
@@ -134,7 +137,7 @@ class MaskToBoxesd(MapTransform):
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
         for key in self.key_iterator(d):
-            meta = d.get(f"{key}_{self.meta_key_postfix}", {})
+            meta = read_meta(d, key, self.meta_key_postfix, "MaskToBoxesd")
             d[f"{key}_{self.boxes_key_postfix}"] = self.to_boxes(
                 d[key],
                 voxel_volume=meta.get("voxel_volume", 1.0),

@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
+from monai.utils import TransformBackends
 from nibabel import orientations
 
+from niprep.core.transforms.meta import meta_key, read_meta
 from niprep.options import checks
 
 
@@ -23,7 +25,7 @@ class Orient(Transform):
         axcodes: a 3-letter code such as ``"RAS"``, or ``None`` to leave volumes as stored.
     """
 
-    backend = ["numpy"]
+    backend = [TransformBackends.NUMPY]
 
     def __init__(self, axcodes: str | None) -> None:
         self.axcodes = checks.orientation("orientation", axcodes)
@@ -40,7 +42,8 @@ class Orient(Transform):
 
 
 class Orientd(MapTransform):
-    """Dictionary wrapper of :class:`Orient`, updating ``<key>_meta["affine"]`` too.
+    """Dictionary wrapper of :class:`Orient`, updating ``affine`` and ``shape`` in
+    ``<key>_meta``, where the affine is read from (see :mod:`~niprep.core.transforms.meta`).
 
     Args:
         keys: keys of the arrays to reorient.
@@ -63,9 +66,15 @@ class Orientd(MapTransform):
         self.meta_key_postfix = meta_key_postfix
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        """Reorient the array under each key.
+
+        Raises:
+            KeyError: ``<key>_meta`` holds no ``affine``.
+        """
         d = dict(data)
         for key in self.key_iterator(d):
-            meta = dict(d[f"{key}_{self.meta_key_postfix}"])
+            meta = read_meta(d, key, self.meta_key_postfix, "Orientd", needed=("affine",))
             d[key], meta["affine"] = self.orient(d[key], meta["affine"])
-            d[f"{key}_{self.meta_key_postfix}"] = meta
+            meta["shape"] = d[key].shape
+            d[meta_key(key, self.meta_key_postfix)] = meta
         return d

@@ -1,4 +1,7 @@
-"""Shift annotation boxes by the symmetric padding to ``target_size`` (SPEC section 4)."""
+"""Shift annotation boxes by the symmetric padding to ``target_size``.
+
+The offset is that of docs/reference.md, Padding offset.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
+from monai.utils import TransformBackends
 
 from niprep.core.annotations import Annotations
 from niprep.options import checks
@@ -43,7 +47,7 @@ class PadOffset(Transform):
         target_size: ``(H, W)`` of the padded images, or ``None``.
     """
 
-    backend = ["numpy"]
+    backend = [TransformBackends.NUMPY]
 
     def __init__(self, target_size: tuple[int, int] | None) -> None:
         self.target_size = checks.target_size("target_size", target_size)

@@ -8,6 +8,9 @@ from typing import Any
 import numpy as np
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
+from monai.utils import TransformBackends
+
+from niprep.core.transforms.meta import meta_key, read_meta
 
 #: for each view, the array axes ``(i=0, j=1, k=2)`` that become ``(slice, row, col)``
 VIEW_AXES: dict[str, tuple[int, int, int]] = {
@@ -18,7 +21,9 @@ VIEW_AXES: dict[str, tuple[int, int, int]] = {
 
 
 class SliceView(Transform):
-    """Reorder a volume's axes to ``(slice, row, col)`` for ``view`` (SPEC section 3).
+    """Reorder a volume's axes to ``(slice, row, col)`` for ``view``.
+
+    Which axis is sliced, and which is a row, is in docs/reference.md, Coordinates.
 
     ``out[s]`` is exactly the 2-D slice numpy gives (``vol[:, :, s]`` for axial, ...).
     The result is a strided view of the input.
@@ -27,7 +32,7 @@ class SliceView(Transform):
         view: ``"axial"``, ``"coronal"`` or ``"sagittal"``.
     """
 
-    backend = ["numpy"]
+    backend = [TransformBackends.NUMPY]
 
     def __init__(self, view: str) -> None:
         if view not in VIEW_AXES:
@@ -40,8 +45,9 @@ class SliceView(Transform):
 
 
 class SliceViewd(MapTransform):
-    """Dictionary wrapper of :class:`SliceView`; records ``view`` and ``view_axes`` (the
-    source axis of each of ``slice, row, col``) in ``<key>_meta``.
+    """Dictionary wrapper of :class:`SliceView`; records ``view``, ``view_axes`` (the
+    source axis of each of ``slice, row, col``) and the new ``shape`` in ``<key>_meta``
+    (created when absent, see :mod:`~niprep.core.transforms.meta`).
 
     Args:
         keys: keys of the arrays to reorder.
@@ -66,11 +72,8 @@ class SliceViewd(MapTransform):
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
         for key in self.key_iterator(d):
+            meta = read_meta(d, key, self.meta_key_postfix, "SliceViewd")
             d[key] = self.slicer(d[key])
-            meta_key = f"{key}_{self.meta_key_postfix}"
-            d[meta_key] = {
-                **d.get(meta_key, {}),
-                "view": self.slicer.view,
-                "view_axes": self.slicer.axes,
-            }
+            meta.update(view=self.slicer.view, view_axes=self.slicer.axes, shape=d[key].shape)
+            d[meta_key(key, self.meta_key_postfix)] = meta
         return d
