@@ -27,7 +27,7 @@ from torch.utils.data import Dataset
 from niprep.core.annotations import SliceRows
 from niprep.core.boxes import convert_boxes
 from niprep.core.classes import ClassMap, format_label
-from niprep.core.nifti_read import read_header
+from niprep.core.nifti_read import NiftiHeader, read_header
 from niprep.core.pictures import SlicePictures
 from niprep.core.transforms import Orient, SliceView, padding_offset
 from niprep.options import SLICE_SAMPLES, Settings
@@ -111,7 +111,10 @@ def viewed_shape(path: str | os.PathLike, options: Settings) -> tuple[int, int, 
         ValueError: the file is not a 3-D NIfTI volume niprep can read; the message is
             the one a run's failures file gives.
     """
-    header = read_header(path, options.max_voxels)
+    return _view_of(read_header(path, options.max_voxels), options)
+
+
+def _view_of(header: NiftiHeader, options: Settings) -> tuple[int, int, int]:
     stand_in = np.broadcast_to(np.zeros((), dtype=np.uint8), header.shape)
     oriented, _ = Orient(options.orientation)(stand_in, header.affine)
     return SliceView(options.view)(oriented).shape
@@ -294,7 +297,8 @@ class AnnotatedSliceDataset(Dataset):
     def _inspect(self, pair: CasePair) -> tuple[tuple[int, int, int], int]:
         """Check a pair from the headers; return its ``(slices, rows, cols)`` and the bytes
         of an image voxel as stored."""
-        shape = viewed_shape(pair.image, self.options)
+        header = read_header(pair.image, self.options.max_voxels)
+        shape = _view_of(header, self.options)
         padding_offset(shape[1:], self.options.target_size)
         if pair.label is not None:
             label_shape = viewed_shape(pair.label, self.options)
@@ -303,7 +307,7 @@ class AnnotatedSliceDataset(Dataset):
                     f"image and label differ in (slices, rows, cols) in the "
                     f"{self.options.view} view: {shape} and {label_shape}"
                 )
-        return shape, read_header(pair.image, self.options.max_voxels).dtype.itemsize
+        return shape, header.dtype.itemsize
 
     def _case_rows(self, number: int) -> SliceRows:
         """The boxes of a case with their labels as class ids, kept once computed."""
