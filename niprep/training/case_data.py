@@ -46,14 +46,14 @@ def no_rows() -> SliceRows:
 
 def _fill_volume(window: WindowSpec, source: Path, options: Settings, folder: Path) -> None:
     volume = load_view(source, options)
-    if window is not None:
-        volume = Window.of(window, volume)(volume)
-    stored = np.lib.format.open_memmap(folder / VOLUME_FILE, mode="w+", dtype=volume.dtype,
-                                       shape=volume.shape)
-    stored[...] = volume
+    grey = None if window is None else Window.of(window, volume)
+    stored = np.lib.format.open_memmap(folder / VOLUME_FILE, mode="w+", shape=volume.shape,
+                                       dtype=volume.dtype if grey is None else np.uint8)
+    for index in range(len(volume)):  # slice by slice: a window works in float64
+        stored[index] = volume[index] if grey is None else grey(volume[index])
     stored.flush()
+    low, high = (stored.min(), stored.max()) if stored.size else (0, 0)
     del stored
-    low, high = (volume.min(), volume.max()) if volume.size else (0, 0)
     (folder / RANGE_FILE).write_text(json.dumps({"min": float(low), "max": float(high)}))
 
 
