@@ -30,6 +30,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python benchmarks/bench_check.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

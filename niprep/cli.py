@@ -5,6 +5,7 @@
     niprep nii_folder=data/masks output_path=out view=coronal data_mode=box
     niprep -m view=axial,coronal,sagittal nii_folder=data/masks output_path=out
     niprep task=slices nii_folder=data/scans output_path=out/images target_size=[512,512]
+    niprep task=check image_folder=data/scans nii_folder=data/masks output_path=qc
 
 ``task`` picks the function; its keys are ``nii_folder``, ``output_path`` and the options
 of the groups that function takes (:mod:`niprep.options`), with their defaults and their
@@ -12,7 +13,8 @@ checks: each task's config node is built from those declarations, so ``niprep
 task=NAME --help`` lists exactly its keys. The configuration, the input folder and the
 output folder are checked before MONAI, torch or numba are imported, so ``--help`` and
 mistakes answer at once. Exit status: 0 every case done, 1 some cases failed, 2 bad
-configuration, input or output (one line on stderr).
+configuration, input or output (one line on stderr); for ``task=check``, 0 when no finding is
+an error, else 1.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from niprep.run.output_tree import check_output
 from niprep.run.staging import describe_error
 
 REQUIRED_KEYS = ("nii_folder", "output_path")
-PATH_KEYS = (*REQUIRED_KEYS, "preview_images", "preview_masks")
+PATH_KEYS = (*REQUIRED_KEYS, "preview_images", "preview_masks", "image_folder")
 DEFAULT_TASK = "annotations"
 #: Hydra's command-line flags that take a value (``niprep --hydra-help`` lists them)
 _FLAGS_WITH_VALUE = (("-c", "--cfg"), ("-p", "--package"), ("-cp", "--config-path"),
@@ -189,14 +191,24 @@ def run_job(cfg: DictConfig) -> int:
             {key: value for key, value in settings.items() if key not in REQUIRED_KEYS},
             command=True,
         )
-        find_cases(settings["nii_folder"], options.strip_suffix)
+        for key in ("nii_folder", "image_folder"):
+            if settings.get(key) is not None:
+                find_cases(settings[key], options.strip_suffix)
         check_output(settings["output_path"])
-        extract = getattr(importlib.import_module("niprep.api"), TASKS[task].name)
-        summary = extract(**settings)
+        function = getattr(importlib.import_module("niprep.api"), TASKS[task].name)
+        if task == "check":  # its masks are its label_folder, its images the first argument
+            summary = function(settings.pop("image_folder"), settings.pop("nii_folder"),
+                               **settings)
+        else:
+            summary = function(**settings)
     except (ValueError, OSError, OmegaConfBaseException) as error:
         print(f"niprep: {describe_error(error)}", file=sys.stderr)
         return USAGE_ERROR
     output = settings["output_path"]
+    if task == "check":
+        print(f"niprep check: {summary.line()}; findings in {Path(output, 'check.csv')}",
+              flush=True)
+        return CASES_FAILED if summary.errors else ALL_DONE
     line = (f"niprep {task} ({options.view}): {summary.done} done, {summary.failed} failed, "
             f"{summary.skipped} skipped; {int(summary)} {task} in {output}")
     if summary.failed:

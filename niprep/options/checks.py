@@ -9,7 +9,6 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from niprep.core.classes import check_classes
 from niprep.core.window import check_window
 
 Check = Callable[[str, Any], Any]
@@ -63,6 +62,24 @@ def non_negative(name: str, value: Any) -> float:
     """A real number ``>= 0``."""
     if not _is_real(value) or not value >= 0:
         raise fail(name, value, "use a number >= 0")
+    return value
+
+
+def at_least(minimum: float) -> Check:
+    """A real number ``>= minimum``."""
+
+    def check(name: str, value: Any) -> float:
+        if not _is_real(value) or not value >= minimum or not math.isfinite(value):
+            raise fail(name, value, f"use a number >= {minimum:g}")
+        return value
+
+    return check
+
+
+def fraction(name: str, value: Any) -> float:
+    """A real number from 0 to 1."""
+    if not _is_real(value) or not 0 <= value <= 1:
+        raise fail(name, value, "use a number from 0 to 1")
     return value
 
 
@@ -122,11 +139,6 @@ def window(name: str, value: Any) -> str | tuple[float, float] | None:
     """An intensity window: a preset, ``"percentile"``, ``[level, width]`` or ``None``
     (:func:`niprep.core.window.check_window`)."""
     return check_window(value)
-
-
-def classes(name: str, value: Any) -> dict[float, str] | None:
-    """``None`` or ``{mask value: class name}`` (:func:`niprep.core.classes.check_classes`)."""
-    return check_classes(value)
 
 
 def store(name: str, value: Any) -> str | None:

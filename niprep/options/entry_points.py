@@ -5,6 +5,8 @@ from __future__ import annotations
 from niprep.options.declare import EntryPoint, Needs, register
 from niprep.options.groups import (
     ANNOTATION,
+    CHECK,
+    CLASSES,
     CSV,
     IMAGE,
     INPUT,
@@ -38,11 +40,19 @@ SLICES_DATASET = EntryPoint(
 )
 SLICE_SAMPLES = EntryPoint(
     "AnnotatedSliceDataset",
-    (VIEW, INPUT, ANNOTATION, IMAGE, SAMPLES),
+    (VIEW, INPUT, ANNOTATION, IMAGE, CLASSES, SAMPLES),
     described="the training dataset (niprep.training.AnnotatedSliceDataset)",
 )
 
-register(ANNOTATIONS_DATASET, ANNOTATIONS_OF_CASE, SLICES_DATASET, SLICE_SAMPLES)
+# connectivity and min_voxels count with instances='components', as for the extraction
+CHECK_DATASET = EntryPoint(
+    "check_dataset",
+    (VIEW.without("target_size"), INPUT, ANNOTATION.without("min_volume_mm3", "box_scope"),
+     CLASSES, CHECK, RUN),
+    task="check",
+)
+
+register(ANNOTATIONS_DATASET, ANNOTATIONS_OF_CASE, SLICES_DATASET, SLICE_SAMPLES, CHECK_DATASET)
 
 #: the ``niprep`` tasks: ``task=NAME`` -> entry point
-TASKS = {entry.task: entry for entry in (ANNOTATIONS_DATASET, SLICES_DATASET)}
+TASKS = {entry.task: entry for entry in (ANNOTATIONS_DATASET, SLICES_DATASET, CHECK_DATASET)}

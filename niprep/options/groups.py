@@ -8,6 +8,7 @@ the errors follow. docs/reference.md describes each option for users.
 from __future__ import annotations
 
 from niprep.core.boxes import BOX_FORMATS
+from niprep.core.classes import check_classes
 from niprep.options import checks
 from niprep.options.declare import Group, Needs, Option
 
@@ -71,7 +72,7 @@ IMAGE = Group("image", (
            "None: values as stored; 'min-max': the volume's range to 0..1 (float32)"),
 ))
 
-CLASSES = Needs("classes", lambda mapping: mapping is not None, "classes={value: name}")
+NAMED_CLASSES = Needs("classes", lambda mapping: mapping is not None, "classes={value: name}")
 WINDOWED = Needs("window", lambda window: window is not None, "a window")
 
 SAMPLES = Group("samples", (
@@ -80,10 +81,8 @@ SAMPLES = Group("samples", (
            "'csv': X_MIN, Y_MIN, X_MAX, Y_MAX inclusive; 'monai': row, col, exclusive max"),
     Option("box_format", None, checks.choice(None, *BOX_FORMATS),
            "boxes as 'csv', 'xyxy', 'monai', 'cxcywh' or 'coco' (None: as box_mode)"),
-    Option("classes", None, checks.classes,
-           "{mask value: class name}: labels are class ids (None: the mask values)"),
     Option("label_offset", 0, checks.count(0),
-           "the id of the first class (1 for torchvision)", CLASSES),
+           "the id of the first class (1 for torchvision)", NAMED_CLASSES),
     Option("window", None, checks.window,
            "an intensity window: a preset, 'percentile' or [level, width] (None: none)"),
     Option("channels", 1, checks.choice(1, 3),
@@ -95,6 +94,25 @@ SAMPLES = Group("samples", (
     Option("store_limit", 20 * 2**30, checks.count(1),
            "the most bytes the decoded-volume store holds"),
 ))
+
+CLASSES = Group("classes", (
+    Option("classes", None, lambda name, value: check_classes(value),
+           "{mask value: class name} of the values a mask may hold (None: every value)"),
+))
+
+# the dataset check's own options: they judge the per-case facts, never change them
+CHECK = Group("check", (
+    Option("image_folder", None, checks.optional_folder,
+           "the images paired with the masks by case name (None: check the masks alone)"),
+    Option("affine_tolerance", 0.01, checks.non_negative,
+           "mm a voxel-grid corner may move between image and mask"),
+    Option("spacing_tolerance", 0.01, checks.non_negative,
+           "relative difference allowed between image and mask voxel sizes"),
+    Option("spacing_outlier", 2.0, checks.at_least(1),
+           "a voxel size more than this many times (or under 1/this) the median is reported"),
+    Option("rare_label_share", 0.05, checks.fraction,
+           "without classes, a value held by fewer than this share of the masks is reported"),
+), shapes_output=False)
 
 RUN = Group("run", (
     Option("workers", 1, checks.count(1), "cases processed at once"),
