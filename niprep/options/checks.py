@@ -9,6 +9,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from niprep.core.window import check_window
+
 Check = Callable[[str, Any], Any]
 
 _AXIS_LETTERS = ("LR", "PA", "IS")
@@ -131,3 +133,16 @@ def orientation(name: str, value: Any) -> str | None:
     if axes != [0, 1, 2]:
         raise fail(name, value, allowed)
     return code
+
+
+def window(name: str, value: Any) -> str | tuple[float, float] | None:
+    """An intensity window: a preset, ``"percentile"``, ``[level, width]`` or ``None``
+    (:func:`niprep.core.window.check_window`)."""
+    return check_window(value)
+
+
+def store(name: str, value: Any) -> str | None:
+    """``None``, ``"auto"`` or a folder path (returned as ``str``)."""
+    if value is not None and (not isinstance(value, (str, os.PathLike)) or not os.fspath(value)):
+        raise fail(name, value, "use a folder, 'auto' or None")
+    return None if value is None else os.fspath(value)

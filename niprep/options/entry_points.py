@@ -40,7 +40,7 @@ SLICES_DATASET = EntryPoint(
 )
 SLICE_SAMPLES = EntryPoint(
     "AnnotatedSliceDataset",
-    (VIEW, INPUT, ANNOTATION, IMAGE, SAMPLES),
+    (VIEW, INPUT, ANNOTATION, IMAGE, CLASSES, SAMPLES),
     described="the training dataset (niprep.training.AnnotatedSliceDataset)",
 )
 

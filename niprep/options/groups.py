@@ -7,6 +7,7 @@ the errors follow. docs/reference.md describes each option for users.
 
 from __future__ import annotations
 
+from niprep.core.boxes import BOX_FORMATS
 from niprep.core.classes import check_classes
 from niprep.options import checks
 from niprep.options.declare import Group, Needs, Option
@@ -71,10 +72,27 @@ IMAGE = Group("image", (
            "None: values as stored; 'min-max': the volume's range to 0..1 (float32)"),
 ))
 
+NAMED_CLASSES = Needs("classes", lambda mapping: mapping is not None, "classes={value: name}")
+WINDOWED = Needs("window", lambda window: window is not None, "a window")
+
 SAMPLES = Group("samples", (
     Option("include_empty", True, checks.flag, "also serve slices without annotation"),
     Option("box_mode", "csv", checks.choice("csv", "monai"),
            "'csv': X_MIN, Y_MIN, X_MAX, Y_MAX inclusive; 'monai': row, col, exclusive max"),
+    Option("box_format", None, checks.choice(None, *BOX_FORMATS),
+           "boxes as 'csv', 'xyxy', 'monai', 'cxcywh' or 'coco' (None: as box_mode)"),
+    Option("label_offset", 0, checks.count(0),
+           "the id of the first class (1 for torchvision)", NAMED_CLASSES),
+    Option("window", None, checks.window,
+           "an intensity window: a preset, 'percentile' or [level, width] (None: none)"),
+    Option("channels", 1, checks.choice(1, 3),
+           "1, or 3 for the previous, this and the next slice"),
+    Option("image_dtype", "float32", checks.choice("float32", "uint8"),
+           "the items' image dtype; 'uint8' holds the windowed grey levels", WINDOWED),
+    Option("store", "auto", checks.store,
+           "the decoded-volume store's folder, 'auto' (~/.cache/niprep) or None"),
+    Option("store_limit", 20 * 2**30, checks.count(1),
+           "the most bytes the decoded-volume store holds"),
 ))
 
 CLASSES = Group("classes", (

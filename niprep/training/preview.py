@@ -139,6 +139,8 @@ def preview_run(
     chosen = [(pairs[n].image, pairs[n].label) for n in spread(options.preview, len(pairs))]
     settings = {option.name: options.values[option.name]
                 for group in (INPUT, ANNOTATION, IMAGE) for option in group.options}
+    # a few slices: decoding them beats filling the decoded-volume store with whole volumes
+    settings["store"] = None
     dataset = AnnotatedSliceDataset.from_pairs(
         chosen, options.view, options.target_size, include_empty=False, **settings
     )
