@@ -22,7 +22,7 @@ demo: venv
 	$(BIN)/niprep nii_folder=examples/sample_masks output_path=demo_output data_mode=box \
 		save_stats=true preview=4
 	$(BIN)/niprep task=export format=yolo image_folder=examples/sample_masks \
-		nii_folder=examples/sample_masks output_path=demo_output/yolo preview=4
+		nii_folder=examples/sample_masks output_path=demo_output/yolo window=percentile preview=4
 
 test: venv
 	$(BIN)/ruff check .
@@ -33,6 +33,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_export.py
 
 clean:

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from niprep.check.run_check import CheckSummary, run_check
 from niprep.export.run import ExportSummary, run_export
 from niprep.options import (
     ANNOTATIONS_DATASET,
     ANNOTATIONS_OF_CASE,
+    CHECK_DATASET,
     EXPORT_DATASET,
     SLICES_DATASET,
     EntryPoint,
@@ -234,6 +236,46 @@ def extract_slices_dataset(
                        partners=settings.preview_masks, cases_are_images=True)
 
 
+@_options_in_signature(CHECK_DATASET)
+def check_dataset(
+    image_folder: str | os.PathLike | None,
+    label_folder: str | os.PathLike | None,
+    output_path: str | os.PathLike,
+    **options: Any,
+) -> CheckSummary:
+    """Check every image and mask of a dataset; write the findings and the pictures.
+
+    Images and masks are paired by case name (``strip_suffix``). Writes
+    ``<out>/check.csv`` (``CASE,CHECK,SEVERITY,DETAIL``, one row per finding, in case order;
+    a clean case has none), ``check.json`` (the same rows) and, under ``<out>/check/``,
+    ``distribution.png`` (from the numbers in ``distribution.json``), every case's thumbnail
+    and facts (``cases/<case>.png``, ``cases/<case>.json``) and ``report.html``. A file that
+    cannot be read is an ``unreadable`` finding and is listed in
+    ``<out>/<view>_check_failures.csv``. The README's dataset-check section lists the checks.
+
+    Args:
+        image_folder: folder of the image volumes, or ``None`` to check the masks alone.
+        label_folder: folder of the masks, or ``None`` to check the images alone.
+        output_path: root folder of the output.
+        options: ``classes``, ``affine_tolerance``, ``spacing_tolerance``,
+            ``spacing_outlier``, ``rare_label_share``, and ``strip_suffix``,
+            ``orientation``, ``instances``, ``workers``, ``backend``, ``resume``, ...
+            (the README's dataset-check section lists the check's own,
+            docs/reference.md the others).
+
+    Returns:
+        A :class:`~niprep.check.run_check.CheckSummary` (cases checked, errors, warnings,
+        findings).
+
+    Raises:
+        ValueError: an option is not valid, both folders are ``None``, or two files of a
+            folder give one case name.
+        FileNotFoundError: a folder is missing or holds no NIfTI file.
+    """
+    settings = CHECK_DATASET.settings({**options, "image_folder": image_folder})
+    return run_check(label_folder, output_path, settings)
+
+
 @_options_in_signature(EXPORT_DATASET)
 def export_detection_dataset(
     image_folder: str | os.PathLike,
@@ -274,5 +316,6 @@ def export_detection_dataset(
             image has a mask; nothing is written.
         FileNotFoundError: a folder is missing or holds no NIfTI file.
     """
-    settings = EXPORT_DATASET.settings(dict(format=format, **options))
-    return run_export(image_folder, label_folder, output_path, settings)
+    settings = EXPORT_DATASET.settings({**options, "format": format,
+                                        "image_folder": image_folder})
+    return run_export(label_folder, output_path, settings)

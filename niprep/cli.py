@@ -5,6 +5,7 @@
     niprep nii_folder=data/masks output_path=out view=coronal data_mode=box
     niprep -m view=axial,coronal,sagittal nii_folder=data/masks output_path=out
     niprep task=slices nii_folder=data/scans output_path=out/images target_size=[512,512]
+    niprep task=check image_folder=data/scans nii_folder=data/masks output_path=qc
     niprep task=export format=yolo image_folder=data/scans nii_folder=data/masks output_path=yolo
 
 ``task`` picks the function; its keys are ``nii_folder``, ``output_path`` and the options
@@ -13,7 +14,8 @@ checks: each task's config node is built from those declarations, so ``niprep
 task=NAME --help`` lists exactly its keys. The configuration, the input folder and the
 output folder are checked before MONAI, torch or numba are imported, so ``--help`` and
 mistakes answer at once. Exit status: 0 every case done, 1 some cases failed, 2 bad
-configuration, input or output (one line on stderr).
+configuration, input or output (one line on stderr); for ``task=check``, 0 when no finding is
+an error, else 1.
 """
 
 from __future__ import annotations
@@ -45,15 +47,11 @@ from niprep.run.output_tree import check_output
 from niprep.run.staging import describe_error
 
 REQUIRED_KEYS = ("nii_folder", "output_path")
-#: folder keys a task needs besides nii_folder (the images of an export, whose masks are
-#: its nii_folder), with their help lines
-TASK_FOLDERS = {"export": {"image_folder": "the folder of the image volumes (nii_folder: "
-                                           "their masks, paired by case name)"}}
-#: the Python argument a task's nii_folder is passed as
-NII_FOLDER_ARGUMENT = {"export": "label_folder"}
+PATH_KEYS = (*REQUIRED_KEYS, "preview_images", "preview_masks", "image_folder", "split_file")
+#: the tasks whose images are the function's first argument and masks its label_folder
+PAIRED_TASKS = ("check", "export")
 #: what int(summary) counts, by task
 COUNTED = {"export": "boxes"}
-PATH_KEYS = (*REQUIRED_KEYS, "image_folder", "split_file", "preview_images", "preview_masks")
 DEFAULT_TASK = "annotations"
 #: Hydra's command-line flags that take a value (``niprep --hydra-help`` lists them)
 _FLAGS_WITH_VALUE = (("-c", "--cfg"), ("-p", "--package"), ("-cp", "--config-path"),
@@ -81,9 +79,7 @@ def register_configs() -> None:
     ``task`` config group, and the ``niprep_scratch`` resolver, where Hydra finds them."""
     store = ConfigStore.instance()
     for name, entry in TASKS.items():
-        folders = dict.fromkeys(TASK_FOLDERS.get(name, {}), "???")
-        node = {**folders, **entry.defaults(),
-                "hydra": {"help": {"template": help_template(entry)}}}
+        node = {**entry.defaults(), "hydra": {"help": {"template": help_template(entry)}}}
         store.store(group="task", name=name, node=node, package="_global_")
     OmegaConf.register_new_resolver("niprep_scratch", _multirun_scratch, replace=True)
 
@@ -98,7 +94,6 @@ def _shown(value: Any) -> str:
 def help_template(entry: EntryPoint) -> str:
     """``niprep task=NAME --help``: the task's keys with their defaults and help lines."""
     keys = {"nii_folder": ("???", "the input folder of .nii.gz / .nii volumes"),
-            **{name: ("???", text) for name, text in TASK_FOLDERS.get(entry.task, {}).items()},
             "output_path": ("???", "the output folder")}
     for group in entry.groups:
         for option in group.options:
@@ -166,27 +161,21 @@ def override_error(overrides: list[str], multirun: bool) -> str | None:
         if override.is_hydra_override() or key in ("task", *REQUIRED_KEYS):
             continue
         for name in tasks:
-            if key in TASK_FOLDERS.get(name, {}):
-                continue
-            owners = [task for task, folders in TASK_FOLDERS.items() if key in folders]
-            if owners:
-                return f"{key} is a key of task={owners[0]}, not of task={name}"
             if key not in TASKS[name].options:
                 return TASKS[name].not_taken(key, command=True)
     return None
 
 
-def job_settings(cfg: DictConfig, task: str) -> dict[str, Any]:
+def job_settings(cfg: DictConfig) -> dict[str, Any]:
     """The keyword arguments of the task function: the config, paths made absolute.
 
     Args:
         cfg: the composed Hydra config of one run.
-        task: the task it runs.
 
     Raises:
         ValueError: a required key is missing, or a path key is not a path.
     """
-    for key in (*REQUIRED_KEYS, *TASK_FOLDERS.get(task, {})):
+    for key in REQUIRED_KEYS:
         if OmegaConf.is_missing(cfg, key):
             raise ValueError(f"{key} is required: add {key}=PATH (`niprep --help` lists the keys)")
     settings = OmegaConf.to_container(cfg, resolve=True)
@@ -208,23 +197,29 @@ def run_job(cfg: DictConfig) -> int:
     """
     task = HydraConfig.get().runtime.choices["task"]
     try:
-        settings = job_settings(cfg, task)
-        folders = (*REQUIRED_KEYS, *TASK_FOLDERS.get(task, {}))
+        settings = job_settings(cfg)
         options = TASKS[task].settings(
-            {key: value for key, value in settings.items() if key not in folders},
+            {key: value for key, value in settings.items() if key not in REQUIRED_KEYS},
             command=True,
         )
-        for key in ("nii_folder", *TASK_FOLDERS.get(task, {})):
-            find_cases(settings[key], options.strip_suffix)
+        for key in ("nii_folder", "image_folder"):
+            if settings.get(key) is not None:
+                find_cases(settings[key], options.strip_suffix)
         check_output(settings["output_path"])
-        extract = getattr(importlib.import_module("niprep.api"), TASKS[task].name)
-        if task in NII_FOLDER_ARGUMENT:
-            settings[NII_FOLDER_ARGUMENT[task]] = settings.pop("nii_folder")
-        summary = extract(**settings)
+        function = getattr(importlib.import_module("niprep.api"), TASKS[task].name)
+        if task in PAIRED_TASKS:  # masks are their label_folder, images the first argument
+            summary = function(settings.pop("image_folder"), settings.pop("nii_folder"),
+                               **settings)
+        else:
+            summary = function(**settings)
     except (ValueError, OSError, OmegaConfBaseException) as error:
         print(f"niprep: {describe_error(error)}", file=sys.stderr)
         return USAGE_ERROR
     output = settings["output_path"]
+    if task == "check":
+        print(f"niprep check: {summary.line()}; findings in {Path(output, 'check.csv')}",
+              flush=True)
+        return CASES_FAILED if summary.errors else ALL_DONE
     line = (f"niprep {task} ({options.view}): {summary.done} done, {summary.failed} failed, "
             f"{summary.skipped} skipped; {int(summary)} {COUNTED.get(task, task)} in {output}")
     if summary.failed:

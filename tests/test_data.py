@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import pickle
 import tempfile
 from pathlib import Path
@@ -15,6 +14,7 @@ from conftest import (
     TARGET,
     TILTED,
     VIEWS,
+    csv_rows,
     num_slices,
     padded,
     view_slice,
@@ -26,20 +26,8 @@ from hypothesis import strategies as st
 from torch.utils.data import DataLoader
 
 from niprep import extract_annotations_dataset
-from niprep.training.dataset import AnnotatedSliceDataset, collate_slices
+from niprep.training import AnnotatedSliceDataset, collate_slices
 from niprep.training.sampling import CaseGroupedSampler
-
-
-def csv_rows(folder: Path, case: str, view: str, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """The box rows and labels of one slice's CSV (none when there is no file)."""
-    path = folder / case / view / f"{case}_{view}_{index:03d}.csv"
-    if not path.exists():
-        return np.zeros((0, 4), dtype=np.float32), np.zeros(0, dtype=np.int64)
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
-    boxes = [[float(row[c]) for c in ("X_MIN", "Y_MIN", "X_MAX", "Y_MAX")] for row in rows]
-    return (np.array(boxes, dtype=np.float32).reshape(-1, 4),
-            np.array([int(row["LABEL"]) for row in rows], dtype=np.int64))
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -189,7 +177,8 @@ def test_image_and_label_of_different_shapes_fail_naming_the_case(cases):
 
 def test_reading_in_order_decodes_each_case_once_and_pickles_without_volumes(cases):
     images, labels = cases
-    dataset = AnnotatedSliceDataset(images, labels, view="axial", target_size=TARGET)
+    dataset = AnnotatedSliceDataset(images, labels, view="axial", target_size=TARGET,
+                                    store=None)
     for n in range(len(dataset)):
         dataset[n]
     info = dataset.cache_info()

@@ -291,7 +291,7 @@ def test_resume_skips_every_case_and_the_saved_config_passes_back(dataset, tmp_p
 
 
 def test_preview_draws_the_exported_pictures_with_their_boxes(dataset, tmp_path):
-    from niprep.training.preview import GAP, PALETTE, zoom_for
+    from niprep.core.drawing import GAP, PALETTE, zoom_for
 
     images, masks = dataset
     out = tmp_path / "out"
@@ -409,7 +409,7 @@ def test_a_pair_on_other_grids_is_a_listed_failure_naming_both_files(dataset, tm
         assert summary.failed == 2 and summary.done == 8
         failures = dict(read_failures(out, task="export"))
         assert "'sub-01_ses-1.nii.gz' has shape (12, 10, 5)" in failures["sub-01_ses-1.nii.gz"]
-        assert "differ by up to 0.5 mm" in failures["sub-02_ses-1.nii.gz"]
+        assert "place a corner of the volume 0.50 mm apart" in failures["sub-02_ses-1.nii.gz"]
         assert not any("sub-01_ses-1" in path or "sub-02_ses-1" in path
                        for path in user_files(out))
 
@@ -429,6 +429,7 @@ def test_a_pair_on_other_grids_is_a_listed_failure_naming_both_files(dataset, tm
         ({"channels": 3, "window": None}, "give a window"),
         ({"box_space": "world"}, "box_space='world' applies only with format='monai'"),
         ({"format": "monai", "target_size": (16, 16)}, "does not apply to format='monai'"),
+        ({"format": "monai", "channels": 3}, "channels=3 does not apply to format='monai'"),
         ({"box_scope": "volume"}, "takes no option 'box_scope'"),
         ({"pad_value": 300}, "whole number in 0..255"),
         ({"pad_value": -1, "window": None}, "whole number in 0..65535"),
@@ -483,7 +484,8 @@ def test_the_command_writes_what_the_function_writes(dataset, tmp_path):
 @pytest.mark.parametrize(("arguments", "message"), [
     (("window=ct-heart",), "niprep: window='ct-heart' is not a known window"),
     (("split=[0.5,0.6,0]",), "niprep: split=[0.5, 0.6, 0] is not valid; they sum to 1.1"),
-    (("format=monai", "channels=3"), "niprep: channels=3 applies only with format='yolo'"),
+    (("format=monai", "negatives=none"),
+     "niprep: negatives='none' applies only with format='yolo' or format='coco'"),
 ])
 def test_the_command_refuses_bad_options_with_status_2(dataset, tmp_path, arguments, message):
     images, masks = dataset
@@ -494,12 +496,15 @@ def test_the_command_refuses_bad_options_with_status_2(dataset, tmp_path, argume
     assert not (tmp_path / "out").exists()
 
 
-def test_the_image_folder_is_a_key_of_the_export_only(dataset, tmp_path):
+def test_the_image_folder_is_a_key_of_the_paired_tasks_only(dataset, tmp_path):
     images, masks = dataset
     done = _niprep(f"image_folder={images}", f"nii_folder={masks}", "output_path=out",
                    cwd=tmp_path)
     assert (done.returncode, done.stderr) == (
-        2, "niprep: image_folder is a key of task=export, not of task=annotations\n")
+        2, "niprep: image_folder is a key of task=check or task=export, not of "
+           "task=annotations\n")
     done = _niprep("task=export", f"nii_folder={masks}", "output_path=out", cwd=tmp_path)
-    assert done.returncode == 2 and "image_folder is required" in done.stderr
+    assert (done.returncode, done.stderr) == (
+        2, "niprep: image_folder=None is not valid; the export needs the folder of the image "
+           "volumes\n")
     assert not (tmp_path / "out").exists()

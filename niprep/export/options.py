@@ -7,7 +7,8 @@ from niprep.options import EXPORT_DATASET, SLICE_SAMPLES, Settings
 from niprep.options.groups import ANNOTATION, INPUT, VIEW
 
 #: the options of the shared groups that only the 2-D formats (PNG slices) use
-PICTURE_ONLY = ("view", "target_size", "orientation", "pad_value", "preview")
+PICTURE_ONLY = ("window", "channels", "view", "target_size", "orientation", "pad_value",
+                "preview")
 
 
 def check_export(settings: Settings) -> None:
@@ -17,9 +18,13 @@ def check_export(settings: Settings) -> None:
         settings: the checked options of :data:`~niprep.options.EXPORT_DATASET`.
 
     Raises:
-        ValueError: ``channels=3`` without a window, a ``pad_value`` the PNG cannot hold,
-            or an option of the 2-D formats given to ``format="monai"``.
+        ValueError: no ``image_folder``, ``channels=3`` without a window, a ``pad_value``
+            the PNG cannot hold, or an option of the 2-D formats given to
+            ``format="monai"``.
     """
+    if settings.image_folder is None:
+        raise ValueError("image_folder=None is not valid; the export needs the folder of the "
+                         "image volumes")
     if settings.format == "monai":
         defaults = EXPORT_DATASET.defaults()
         for name in PICTURE_ONLY:

@@ -1,4 +1,4 @@
-"""An image and its mask must share one voxel grid: same shape, affines within a tolerance."""
+"""An image and its mask must share one voxel grid: same shape, corners within a tolerance."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from niprep.core.grid import corner_distance
 from niprep.core.nifti_read import read_header
 
 
@@ -19,10 +20,11 @@ def check_pair(
     Args:
         image: ``(file name, shape, affine)`` of the image.
         mask: ``(file name, shape, affine)`` of the mask.
-        tolerance: the largest difference allowed between affine entries, in mm.
+        tolerance: how far (mm) a corner of the voxel grid may move between them.
 
     Raises:
-        ValueError: the shapes differ, or the affines differ by more than ``tolerance``.
+        ValueError: the shapes differ, or the grids' corners lie more than ``tolerance``
+            apart.
     """
     (image_name, image_shape, image_affine), (mask_name, mask_shape, mask_affine) = image, mask
     if tuple(image_shape) != tuple(mask_shape):
@@ -30,11 +32,11 @@ def check_pair(
             f"image {image_name!r} has shape {tuple(image_shape)} but mask {mask_name!r} has "
             f"{tuple(mask_shape)}; resample the mask onto the image"
         )
-    difference = float(np.abs(np.asarray(image_affine) - np.asarray(mask_affine)).max())
-    if difference > tolerance:
+    distance = corner_distance(image_shape, image_affine, mask_shape, mask_affine)
+    if distance > tolerance:
         raise ValueError(
-            f"the affines of image {image_name!r} and mask {mask_name!r} differ by up to "
-            f"{difference:g} mm, more than affine_tolerance={tolerance:g}; resample the mask "
+            f"image {image_name!r} and mask {mask_name!r} place a corner of the volume "
+            f"{distance:.2f} mm apart (affine_tolerance={tolerance:g} mm); resample the mask "
             "onto the image or raise affine_tolerance"
         )
 

@@ -8,30 +8,29 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
-from niprep.training.preview import draw_montage, preview_file, spread
+from niprep.core.drawing import Tile, draw_tiles
+from niprep.training.preview import preview_file, spread
 
 
-def _item(output: Any, split: str, picture: dict[str, Any], channels: int) -> dict[str, Any]:
-    """One picture and its boxes as :func:`~niprep.training.preview.draw_montage` takes it."""
+def _tile(output: Path, split: str, picture: dict[str, Any], channels: int) -> Tile:
+    """One exported picture and its boxes (``[x, y, w, h]`` to inclusive corners)."""
     pixels = np.asarray(Image.open(output / "images" / split / picture["file_name"]))
     if channels == 3:
         pixels = pixels[..., 1]  # the slice itself, between its neighbours
     boxes = np.array([a["bbox"] for a in picture["annotations"]], dtype=np.int64).reshape(-1, 4)
     corners = np.concatenate([boxes[:, :2], boxes[:, :2] + boxes[:, 2:] - 1], axis=1)
-    labels = [a["category_id"] for a in picture["annotations"]]
-    return {"image": torch.from_numpy(pixels.astype(np.float32)[None]),
-            "box": torch.from_numpy(corners), "label": torch.tensor(labels, dtype=torch.int64),
-            "case": picture["case"], "slice": picture["slice"]}
+    return Tile(pixels, corners, [a["category_id"] for a in picture["annotations"]],
+                f"{picture['case']} s={picture['slice']}")
 
 
 def export_preview(
-    output: Any, parts: Sequence[dict[str, Any]], count: int, view: str, task_name: str,
+    output: Path, parts: Sequence[dict[str, Any]], count: int, view: str, task_name: str,
     channels: int,
 ) -> tuple[str, bytes] | None:
     """``(relative path, PNG bytes)`` of a montage of ``count`` exported pictures holding a
@@ -49,7 +48,7 @@ def export_preview(
     shown = [entry for entry in pictures if entry[1]["annotations"]] or pictures
     if not shown:
         return None
-    items = [_item(output, *shown[n], channels) for n in spread(count, len(shown))]
+    tiles = [_tile(output, *shown[n], channels) for n in spread(count, len(shown))]
     buffer = io.BytesIO()
-    draw_montage(items).save(buffer, format="PNG")
+    draw_tiles(tiles).save(buffer, format="PNG")
     return preview_file(view, task_name), buffer.getvalue()

@@ -131,33 +131,34 @@ def _name_the_folders(
     folders = {"image_folder": str(Path(image_folder).absolute()),
                "label_folder": str(Path(label_folder).absolute())}
     saved = {"task": saved.pop("task"), **folders,
-             **{key: value for key, value in saved.items() if key != "nii_folder"}}
+             **{key: value for key, value in saved.items() if key not in (*folders,
+                                                                           "nii_folder")}}
     write_then_move(yaml.safe_dump(saved, sort_keys=False).encode("utf-8"), config,
                     config.parent)
 
 
 def run_export(
-    image_folder: str | os.PathLike,
     label_folder: str | os.PathLike,
     output_path: str | os.PathLike,
     settings: Settings,
 ) -> ExportSummary:
-    """Export the pairs of ``image_folder`` and ``label_folder`` into ``output_path``
-    (:func:`niprep.export_detection_dataset` says what is written).
+    """Export the pairs of ``settings.image_folder`` and ``label_folder`` into
+    ``output_path`` (:func:`niprep.export_detection_dataset` says what is written).
 
     Args:
-        image_folder: folder of image volumes.
-        label_folder: folder of their masks.
+        label_folder: folder of the masks.
         output_path: the dataset folder.
-        settings: the checked options of :data:`~niprep.options.EXPORT_DATASET`.
+        settings: the checked options of :data:`~niprep.options.EXPORT_DATASET`, with
+            ``image_folder``, the folder of the image volumes.
 
     Raises:
-        ValueError: options that do not go together, a split file that does not fit, a
-            group pattern that does not match a case, or no image with a mask; nothing
-            is written.
+        ValueError: no ``image_folder``, options that do not go together, a split file
+            that does not fit, a group pattern that does not match a case, or no image
+            with a mask; nothing is written.
         FileNotFoundError: a folder is missing or holds no NIfTI file.
     """
     check_export(settings)
+    image_folder = settings.image_folder
     output = check_output(output_path)
     pairs = pair_cases(find_cases(image_folder, settings.strip_suffix),
                        find_cases(label_folder, settings.strip_suffix))

@@ -4,6 +4,7 @@ from niprep.options.declare import ENTRY_POINTS, EntryPoint, Group, Needs, Optio
 from niprep.options.entry_points import (
     ANNOTATIONS_DATASET,
     ANNOTATIONS_OF_CASE,
+    CHECK_DATASET,
     EXPORT_DATASET,
     SLICE_SAMPLES,
     SLICES_DATASET,
@@ -13,6 +14,7 @@ from niprep.options.entry_points import (
 __all__ = [
     "ANNOTATIONS_DATASET",
     "ANNOTATIONS_OF_CASE",
+    "CHECK_DATASET",
     "ENTRY_POINTS",
     "EXPORT_DATASET",
     "SLICES_DATASET",

@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from niprep.core.window import check_window
+
 Check = Callable[[str, Any], Any]
 
 _AXIS_LETTERS = ("LR", "PA", "IS")
@@ -61,6 +63,24 @@ def non_negative(name: str, value: Any) -> float:
     """A real number ``>= 0``."""
     if not _is_real(value) or not value >= 0:
         raise fail(name, value, "use a number >= 0")
+    return value
+
+
+def at_least(minimum: float) -> Check:
+    """A real number ``>= minimum``."""
+
+    def check(name: str, value: Any) -> float:
+        if not _is_real(value) or not value >= minimum or not math.isfinite(value):
+            raise fail(name, value, f"use a number >= {minimum:g}")
+        return value
+
+    return check
+
+
+def fraction(name: str, value: Any) -> float:
+    """A real number from 0 to 1."""
+    if not _is_real(value) or not 0 <= value <= 1:
+        raise fail(name, value, "use a number from 0 to 1")
     return value
 
 
@@ -116,6 +136,19 @@ def orientation(name: str, value: Any) -> str | None:
     return code
 
 
+def window(name: str, value: Any) -> str | tuple[float, float] | None:
+    """An intensity window: a preset, ``"percentile"``, ``[level, width]`` or ``None``
+    (:func:`niprep.core.window.check_window`)."""
+    return check_window(value)
+
+
+def store(name: str, value: Any) -> str | None:
+    """``None``, ``"auto"`` or a folder path (returned as ``str``)."""
+    if value is not None and (not isinstance(value, (str, os.PathLike)) or not os.fspath(value)):
+        raise fail(name, value, "use a folder, 'auto' or None")
+    return None if value is None else os.fspath(value)
+
+
 def whole(name: str, value: Any) -> int:
     """A whole number (any sign)."""
     if not _is_int(value):
@@ -157,20 +190,6 @@ def group_pattern(name: str, value: Any) -> str | None:
     if groups < 1:
         raise fail(name, value, f"it has no group; {example}")
     return value
-
-
-def classes(name: str, value: Any) -> dict[float, str] | None:
-    """``None`` or ``{mask value: class name}`` (:func:`niprep.core.classes.check_classes`)."""
-    from niprep.core.classes import check_classes  # numpy waits until a value is checked
-
-    return check_classes(value)
-
-
-def window(name: str, value: Any) -> Any:
-    """An intensity window (:func:`niprep.core.window.check_window`)."""
-    from niprep.core.window import check_window  # numpy waits until a value is checked
-
-    return check_window(value)
 
 
 def negatives(name: str, value: Any) -> str | float:

@@ -7,6 +7,8 @@ the errors follow. docs/reference.md describes each option for users.
 
 from __future__ import annotations
 
+from niprep.core.boxes import BOX_FORMATS
+from niprep.core.classes import check_classes
 from niprep.options import checks
 from niprep.options.declare import Group, Needs, Option
 
@@ -73,11 +75,57 @@ IMAGE = Group("image", (
            "None: values as stored; 'min-max': the volume's range to 0..1 (float32)"),
 ))
 
+NAMED_CLASSES = Needs("classes", lambda mapping: mapping is not None, "classes={value: name}")
+WINDOWED = Needs("window", lambda window: window is not None, "a window")
+
+# how image values become pictures: the training samples and the detection exports
+PICTURE = Group("picture", (
+    Option("window", None, checks.window,
+           "an intensity window: a CT preset ('ct-soft-tissue', 'ct-lung', 'ct-bone', "
+           "'ct-brain', 'ct-liver'), 'percentile' or [level, width] (None: none)"),
+    Option("channels", 1, checks.choice(1, 3),
+           "1, or 3 for the previous, this and the next slice"),
+))
+
 SAMPLES = Group("samples", (
     Option("include_empty", True, checks.flag, "also serve slices without annotation"),
     Option("box_mode", "csv", checks.choice("csv", "monai"),
            "'csv': X_MIN, Y_MIN, X_MAX, Y_MAX inclusive; 'monai': row, col, exclusive max"),
+    Option("box_format", None, checks.choice(None, *BOX_FORMATS),
+           "boxes as 'csv', 'xyxy', 'monai', 'cxcywh' or 'coco' (None: as box_mode)"),
+    Option("label_offset", 0, checks.count(0),
+           "the id of the first class (1 for torchvision)", NAMED_CLASSES),
+    Option("image_dtype", "float32", checks.choice("float32", "uint8"),
+           "the items' image dtype; 'uint8' holds the windowed grey levels", WINDOWED),
+    Option("store", "auto", checks.store,
+           "the decoded-volume store's folder, 'auto' (~/.cache/niprep) or None"),
+    Option("store_limit", 20 * 2**30, checks.count(1),
+           "the most bytes the decoded-volume store holds"),
 ))
+
+CLASSES = Group("classes", (
+    Option("classes", None, lambda name, value: check_classes(value),
+           "{mask value: class name} of the values a mask may hold (None: every value)"),
+))
+
+# images paired with their masks by case name: the dataset check and the exports
+PAIRS = Group("pairs", (
+    Option("image_folder", None, checks.optional_folder,
+           "the images paired with the masks by case name (task=check: None checks the "
+           "masks alone)"),
+    Option("affine_tolerance", 0.01, checks.non_negative,
+           "mm a voxel-grid corner may move between image and mask"),
+), shapes_output=False)
+
+# the dataset check's own options: they judge the per-case facts, never change them
+CHECK = Group("check", (
+    Option("spacing_tolerance", 0.01, checks.non_negative,
+           "relative difference allowed between image and mask voxel sizes"),
+    Option("spacing_outlier", 2.0, checks.at_least(1),
+           "a voxel size more than this many times (or under 1/this) the median is reported"),
+    Option("rare_label_share", 0.05, checks.fraction,
+           "without classes, a value held by fewer than this share of the masks is reported"),
+), shapes_output=False)
 
 RUN = Group("run", (
     Option("workers", 1, checks.count(1), "cases processed at once"),
@@ -109,19 +157,9 @@ EXPORT = Group("export", (
            "regex whose first group names the patient: a patient's cases share a split"),
     Option("split_file", None, checks.optional_file,
            "reuse the split.json of an earlier export (split, split_seed, group_pattern unused)"),
-    Option("classes", None, checks.classes,
-           "{mask value: class name}: merges values, leaves out the others (None: every value)"),
-    Option("affine_tolerance", 1e-3, checks.non_negative,
-           "largest difference (mm) between the affine entries of an image and its mask"),
 ))
 
 EXPORT_PICTURES = Group("export_pictures", (
-    Option("window", "percentile", checks.window,
-           "8-bit grey: a CT preset ('ct-soft-tissue', 'ct-lung', 'ct-bone', 'ct-brain', "
-           "'ct-liver'), [level, width], 'percentile' (0.5-99.5 %), None (16-bit PNG)",
-           PICTURES),
-    Option("channels", 1, checks.choice(1, 3),
-           "1: grey; 3: previous, this and next slice as RGB (2.5-D)", PICTURES),
     Option("negatives", "all", checks.negatives,
            "slices without a box: 'all', 'none', or this many per slice with a box", PICTURES),
     Option("negatives_within", None, checks.choice(None, "image"),
