@@ -158,6 +158,15 @@ def test_from_pairs_in_given_order_and_a_missing_label_gives_no_box(cases):
         ({"data_mode": "box"}, "AnnotatedSliceDataset takes no option 'data_mode'"),
         ({"cache_size": 0}, "cache_size=0 is not valid"),
         ({"target_size": (8, 8)}, "case 'a' (a.nii.gz / a_bbox.nii.gz): target_size (8, 8)"),
+        ({"box_format": "yolo"}, "box_format='yolo' is not valid; choose one of None, 'csv'"),
+        ({"label_offset": 1}, "label_offset=1 applies only with classes={value: name}"),
+        ({"classes": {0: "background"}}, "classes key 0 is background"),
+        ({"channels": 2}, "channels=2 is not valid; choose one of 1, 3"),
+        ({"image_dtype": "uint8"}, "image_dtype='uint8' applies only with a window"),
+        ({"window": "ct-lungs"}, "window='ct-lungs' is not a known window"),
+        ({"window": "ct-lung", "normalization": "min-max"}, "both rescale the image"),
+        ({"store": 3}, "store=3 is not valid; use a folder, 'auto' or None"),
+        ({"store_limit": 0}, "store_limit=0 is not valid; use a whole number >= 1"),
     ],
 )
 def test_bad_options_fail_on_construction(cases, options, message):

@@ -151,27 +151,6 @@ def test_window_is_the_export_formula_in_float_and_in_uint8(cases, tmp_path, sto
         assert torch.equal(as_float[n]["image"], as_uint8[n]["image"].float() / 255)
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"box_format": "yolo"}, "box_format='yolo' is not valid; choose one of None, 'csv'"),
-        ({"label_offset": 1}, "label_offset=1 applies only with classes={value: name}"),
-        ({"classes": {0: "background"}}, "classes key 0 is background"),
-        ({"channels": 2}, "channels=2 is not valid; choose one of 1, 3"),
-        ({"image_dtype": "uint8"}, "image_dtype='uint8' applies only with a window"),
-        ({"window": "ct-lungs"}, "window='ct-lungs' is not a known window"),
-        ({"window": "ct-lung", "normalization": "min-max"}, "both rescale the image"),
-        ({"store": 3}, "store=3 is not valid; use a folder, 'auto' or None"),
-        ({"store_limit": 0}, "store_limit=0 is not valid; use a whole number >= 1"),
-    ],
-)
-def test_bad_sample_options_fail_on_construction(cases, options, message):
-    images, labels = cases
-    with pytest.raises(ValueError) as error:
-        AnnotatedSliceDataset(images, labels, **options)
-    assert message in str(error.value)
-
-
 def test_collate_detection_gives_images_and_per_image_targets(cases):
     images, labels = cases
     dataset = AnnotatedSliceDataset(images, labels, target_size=TARGET, classes={1: "x", 2: "y"},

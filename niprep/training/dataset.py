@@ -1,7 +1,7 @@
 """Training samples on the fly: image slices with the boxes the CSVs hold.
 
 What an item holds is described in docs/reference.md, Training samples; how to train with
-it fast, in docs/training.md.
+it fast, in the README's training section.
 
 An item is built from the same transforms as the CSV pipeline: the boxes are the mask's
 ``Annotations.slice_rows()``, the rows the CSV writer writes for that slice, in the box
@@ -143,9 +143,10 @@ class AnnotatedSliceDataset(Dataset):
             label on construction to find the slices with one), ``box_mode`` (``"csv"`` or
             ``"monai"``, the older name of ``box_format``), ``box_format``, ``classes``,
             ``label_offset``, ``window``, ``channels``, ``image_dtype``, ``store``,
-            ``store_limit`` (see ``docs/training.md``), and the annotation and input options
-            (``instances``, ``connectivity``, ``min_voxels``, ``min_volume_mm3``,
-            ``box_scope``, ``orientation``, ``strip_suffix``, ``max_voxels``).
+            ``store_limit`` (see the README's training section), and the annotation and
+            input options (``instances``, ``connectivity``, ``min_voxels``,
+            ``min_volume_mm3``, ``box_scope``, ``orientation``, ``strip_suffix``,
+            ``max_voxels``).
 
     Raises:
         ValueError: an option is not valid, no image has a label, or a volume cannot be
