@@ -17,9 +17,12 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed
 
+# the sample masks also become a YOLO dataset, drawn as their own images (no scans here)
 demo: venv
 	$(BIN)/niprep nii_folder=examples/sample_masks output_path=demo_output data_mode=box \
 		save_stats=true preview=4
+	$(BIN)/niprep task=export format=yolo image_folder=examples/sample_masks \
+		nii_folder=examples/sample_masks output_path=demo_output/yolo window=percentile preview=4
 
 test: venv
 	$(BIN)/ruff check .
@@ -30,6 +33,8 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_export.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

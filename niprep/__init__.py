@@ -12,9 +12,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    "check_dataset": "niprep.api",
     "extract_annotations": "niprep.api",
     "extract_annotations_dataset": "niprep.api",
     "extract_slices_dataset": "niprep.api",
+    "export_detection_dataset": "niprep.api",
     "RunSummary": "niprep.run.runner",
 }
 

@@ -9,7 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from niprep.options import ANNOTATIONS_DATASET, ANNOTATIONS_OF_CASE, SLICES_DATASET, EntryPoint
+from niprep.check.run_check import CheckSummary, run_check
+from niprep.export.run import ExportSummary, run_export
+from niprep.options import (
+    ANNOTATIONS_DATASET,
+    ANNOTATIONS_OF_CASE,
+    CHECK_DATASET,
+    EXPORT_DATASET,
+    SLICES_DATASET,
+    EntryPoint,
+)
 from niprep.options.checks import choice
 from niprep.options.groups import EXTRACTION_MODES
 from niprep.run.inputs import case_for, find_cases
@@ -225,3 +234,88 @@ def extract_slices_dataset(
     ))
     return _run_folder(SliceImageTask(settings), nii_folder, output_path,
                        partners=settings.preview_masks, cases_are_images=True)
+
+
+@_options_in_signature(CHECK_DATASET)
+def check_dataset(
+    image_folder: str | os.PathLike | None,
+    label_folder: str | os.PathLike | None,
+    output_path: str | os.PathLike,
+    **options: Any,
+) -> CheckSummary:
+    """Check every image and mask of a dataset; write the findings and the pictures.
+
+    Images and masks are paired by case name (``strip_suffix``). Writes
+    ``<out>/check.csv`` (``CASE,CHECK,SEVERITY,DETAIL``, one row per finding, in case order;
+    a clean case has none), ``check.json`` (the same rows) and, under ``<out>/check/``,
+    ``distribution.png`` (from the numbers in ``distribution.json``), every case's thumbnail
+    and facts (``cases/<case>.png``, ``cases/<case>.json``) and ``report.html``. A file that
+    cannot be read is an ``unreadable`` finding and is listed in
+    ``<out>/<view>_check_failures.csv``. The README's dataset-check section lists the checks.
+
+    Args:
+        image_folder: folder of the image volumes, or ``None`` to check the masks alone.
+        label_folder: folder of the masks, or ``None`` to check the images alone.
+        output_path: root folder of the output.
+        options: ``classes``, ``affine_tolerance``, ``spacing_tolerance``,
+            ``spacing_outlier``, ``rare_label_share``, and ``strip_suffix``,
+            ``orientation``, ``instances``, ``workers``, ``backend``, ``resume``, ...
+            (the README's dataset-check section lists the check's own,
+            docs/reference.md the others).
+
+    Returns:
+        A :class:`~niprep.check.run_check.CheckSummary` (cases checked, errors, warnings,
+        findings).
+
+    Raises:
+        ValueError: an option is not valid, both folders are ``None``, or two files of a
+            folder give one case name.
+        FileNotFoundError: a folder is missing or holds no NIfTI file.
+    """
+    settings = CHECK_DATASET.settings({**options, "image_folder": image_folder})
+    return run_check(label_folder, output_path, settings)
+
+
+@_options_in_signature(EXPORT_DATASET)
+def export_detection_dataset(
+    image_folder: str | os.PathLike,
+    label_folder: str | os.PathLike,
+    output_path: str | os.PathLike,
+    format: str = "yolo",
+    **options: Any,
+) -> ExportSummary:
+    """Export images and their masks as a YOLO, COCO or MONAI detection dataset.
+
+    Images and masks pair by case name (file name without extension and ``strip_suffix``);
+    files without a partner are left out with a warning. Whole cases go to ``train``,
+    ``val`` and ``test`` (the cases of a patient together with ``group_pattern``), written
+    to ``split.json``. 2-D formats write every slice as a PNG through ``window`` with the
+    tight box of each annotation on it; ``monai`` writes a 3-D detection data list that
+    refers to the images. A case whose image and mask differ in shape or affine, or that
+    cannot be read, is listed in ``<out>/<view>_<format>_failures.csv`` and leaves no
+    file; the others go on. docs/export.md shows each format's layout and a training
+    snippet for its consumer.
+
+    Args:
+        image_folder: folder of ``.nii.gz`` / ``.nii`` image volumes.
+        label_folder: folder of their label masks.
+        output_path: the dataset folder.
+        format: ``"yolo"``, ``"coco"`` or ``"monai"``.
+        options: the keyword options of its groups (``split``, ``split_seed``,
+            ``group_pattern``, ``split_file``, ``classes``, ``window``, ``channels``,
+            ``negatives``, ``view``, ``target_size``, ``instances``, ``workers``, ...;
+            docs/reference.md lists them).
+
+    Returns:
+        An :class:`~niprep.export.run.ExportSummary`; ``int(summary)`` is the boxes
+        written, ``summary.left_out`` the boxes of values ``classes`` leaves out.
+
+    Raises:
+        ValueError: an option is not valid or does not go with the others, the split file
+            does not list every case, the group pattern does not match a case, or no
+            image has a mask; nothing is written.
+        FileNotFoundError: a folder is missing or holds no NIfTI file.
+    """
+    settings = EXPORT_DATASET.settings({**options, "format": format,
+                                        "image_folder": image_folder})
+    return run_export(label_folder, output_path, settings)

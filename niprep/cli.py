@@ -5,6 +5,8 @@
     niprep nii_folder=data/masks output_path=out view=coronal data_mode=box
     niprep -m view=axial,coronal,sagittal nii_folder=data/masks output_path=out
     niprep task=slices nii_folder=data/scans output_path=out/images target_size=[512,512]
+    niprep task=check image_folder=data/scans nii_folder=data/masks output_path=qc
+    niprep task=export format=yolo image_folder=data/scans nii_folder=data/masks output_path=yolo
 
 ``task`` picks the function; its keys are ``nii_folder``, ``output_path`` and the options
 of the groups that function takes (:mod:`niprep.options`), with their defaults and their
@@ -12,7 +14,8 @@ checks: each task's config node is built from those declarations, so ``niprep
 task=NAME --help`` lists exactly its keys. The configuration, the input folder and the
 output folder are checked before MONAI, torch or numba are imported, so ``--help`` and
 mistakes answer at once. Exit status: 0 every case done, 1 some cases failed, 2 bad
-configuration, input or output (one line on stderr).
+configuration, input or output (one line on stderr); for ``task=check``, 0 when no finding is
+an error, else 1.
 """
 
 from __future__ import annotations
@@ -44,7 +47,11 @@ from niprep.run.output_tree import check_output
 from niprep.run.staging import describe_error
 
 REQUIRED_KEYS = ("nii_folder", "output_path")
-PATH_KEYS = (*REQUIRED_KEYS, "preview_images", "preview_masks")
+PATH_KEYS = (*REQUIRED_KEYS, "preview_images", "preview_masks", "image_folder", "split_file")
+#: the tasks whose images are the function's first argument and masks its label_folder
+PAIRED_TASKS = ("check", "export")
+#: what int(summary) counts, by task
+COUNTED = {"export": "boxes"}
 DEFAULT_TASK = "annotations"
 #: Hydra's command-line flags that take a value (``niprep --hydra-help`` lists them)
 _FLAGS_WITH_VALUE = (("-c", "--cfg"), ("-p", "--package"), ("-cp", "--config-path"),
@@ -77,6 +84,13 @@ def register_configs() -> None:
     OmegaConf.register_new_resolver("niprep_scratch", _multirun_scratch, replace=True)
 
 
+def _shown(value: Any) -> str:
+    """A default as the command line writes it (``[0.8, 0.2, 0.0]``, ``null``, ``_bbox``)."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shown(part) for part in value) + "]"
+    return OmegaConf.to_yaml({"key": value}).split(": ", 1)[1].strip()
+
+
 def help_template(entry: EntryPoint) -> str:
     """``niprep task=NAME --help``: the task's keys with their defaults and help lines."""
     keys = {"nii_folder": ("???", "the input folder of .nii.gz / .nii volumes"),
@@ -85,8 +99,7 @@ def help_template(entry: EntryPoint) -> str:
         for option in group.options:
             rule = entry.needs.get(group.name) or option.needs
             text = option.help + (f" (only with {rule.wanted})" if rule else "")
-            default = OmegaConf.to_yaml({option.name: option.default}).split(": ", 1)[1]
-            keys[option.name] = (default.strip(), text)
+            keys[option.name] = (_shown(option.default), text)
     width = max(len(f"{name}: {default}") for name, (default, _) in keys.items())
     lines = "\n".join(f"{name}: {default}".ljust(width + 2) + f"# {text}"
                       for name, (default, text) in keys.items())
@@ -171,7 +184,7 @@ def job_settings(cfg: DictConfig) -> dict[str, Any]:
         if value is None and key not in REQUIRED_KEYS:
             continue  # not a key of this task, or not given
         if not isinstance(value, str) or not value:
-            raise ValueError(f"{key}={value!r} is not valid; use a folder path")
+            raise ValueError(f"{key}={value!r} is not valid; use a path")
         settings[key] = os.path.normpath(to_absolute_path(value))
     return settings
 
@@ -189,16 +202,26 @@ def run_job(cfg: DictConfig) -> int:
             {key: value for key, value in settings.items() if key not in REQUIRED_KEYS},
             command=True,
         )
-        find_cases(settings["nii_folder"], options.strip_suffix)
+        for key in ("nii_folder", "image_folder"):
+            if settings.get(key) is not None:
+                find_cases(settings[key], options.strip_suffix)
         check_output(settings["output_path"])
-        extract = getattr(importlib.import_module("niprep.api"), TASKS[task].name)
-        summary = extract(**settings)
+        function = getattr(importlib.import_module("niprep.api"), TASKS[task].name)
+        if task in PAIRED_TASKS:  # masks are their label_folder, images the first argument
+            summary = function(settings.pop("image_folder"), settings.pop("nii_folder"),
+                               **settings)
+        else:
+            summary = function(**settings)
     except (ValueError, OSError, OmegaConfBaseException) as error:
         print(f"niprep: {describe_error(error)}", file=sys.stderr)
         return USAGE_ERROR
     output = settings["output_path"]
+    if task == "check":
+        print(f"niprep check: {summary.line()}; findings in {Path(output, 'check.csv')}",
+              flush=True)
+        return CASES_FAILED if summary.errors else ALL_DONE
     line = (f"niprep {task} ({options.view}): {summary.done} done, {summary.failed} failed, "
-            f"{summary.skipped} skipped; {int(summary)} {task} in {output}")
+            f"{summary.skipped} skipped; {int(summary)} {COUNTED.get(task, task)} in {output}")
     if summary.failed:
         line += f"; failures listed in {Path(output, f'{options.view}_{task}_failures.csv')}"
     print(line, flush=True)

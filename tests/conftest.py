@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from niprep import extract_annotations_dataset
+from niprep.training.store import CACHE_ENV
 
 #: a CIFTI-2 file (a NIfTI-2 container without a voxel grid) from nibabel's own test data
 CIFTI_FILE = Path(nib.__file__).parent / "tests" / "data" / "row_major.dconn.nii"
@@ -162,6 +163,18 @@ def padded(picture: np.ndarray, size: tuple[int, int], fill: float = 0.0) -> np.
 # ------------------------------------------------------------------ reading outputs back
 
 
+def csv_rows(folder: Path, case: str, view: str, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """The box rows and labels of one slice's CSV (none when there is no file)."""
+    path = folder / case / view / f"{case}_{view}_{index:03d}.csv"
+    if not path.exists():
+        return np.zeros((0, 4), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    boxes = [[float(row[c]) for c in ("X_MIN", "Y_MIN", "X_MAX", "Y_MAX")] for row in rows]
+    return (np.array(boxes, dtype=np.float32).reshape(-1, 4),
+            np.array([int(row["LABEL"]) for row in rows], dtype=np.int64))
+
+
 def user_files(folder: Path) -> list[str]:
     """Every file under ``folder`` except niprep's own state folder, as relative paths."""
     if not folder.exists():
@@ -217,3 +230,10 @@ def read_failures(
         rows = list(csv.reader(handle))
     assert rows[0] == ["FILENAME", "ERROR"]
     return [(name, error) for name, error in rows[1:]]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _decoded_volume_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The training datasets' default decoded-volume store lives in the test's temp folder,
+    not in the user's ``~/.cache`` (subprocesses inherit it)."""
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("niprep-cache"))

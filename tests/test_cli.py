@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import clean_run, make_masks, moving_mask, snapshot, write_nifti
 
-from niprep.options import ANNOTATIONS_DATASET, SLICES_DATASET
+from niprep.options import ANNOTATIONS_DATASET, EXPORT_DATASET, SLICES_DATASET
 from niprep.run.output_lock import OutputLock
 
 NIPREP = str(Path(sys.executable).with_name("niprep"))
@@ -107,7 +107,7 @@ def test_a_failing_case_exits_1_and_is_listed(masks: Path, work: Path) -> None:
         (["nii_folder={masks}", "output_path=out", "colour=red"],
          "unknown key 'colour'; `niprep task=annotations --help` lists the keys"),
         (["nii_folder={masks}", "output_path=out", "task=masks"],
-         "task='masks' is not valid; choose one of annotations, slices"),
+         "task='masks' is not valid; choose one of annotations, slices, check"),
         (["nii_folder={masks}", "output_path=out", "view=axial,coronal"],
          "'view=axial,coronal' is a sweep: add -m"),
         (["nii_folder={masks}", "output_path=out", "target_size=[16,"],
@@ -172,14 +172,15 @@ def test_task_slices_runs_the_slices_function(work: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(("arguments", "entry"), [((), ANNOTATIONS_DATASET),
-                                                  (("task=slices",), SLICES_DATASET)])
+                                                  (("task=slices",), SLICES_DATASET),
+                                                  (("task=export",), EXPORT_DATASET)])
 def test_help_lists_exactly_the_keys_of_the_task(arguments, entry, work: Path) -> None:
     done = niprep(*arguments, "--help", cwd=work)
     assert done.returncode == 0
     keys = done.stdout.split("another task's) ==")[1].split("Relative paths")[0]
     keys = [line.split(":")[0] for line in keys.splitlines() if ": " in line]
     assert keys == ["nii_folder", "output_path", *entry.options]
-    assert "task: annotations, slices" in done.stdout
+    assert "task: annotations, check, export, slices" in done.stdout
     assert os.listdir(work) == []
 
 

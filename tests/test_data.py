@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import pickle
 import tempfile
 from pathlib import Path
@@ -15,6 +14,7 @@ from conftest import (
     TARGET,
     TILTED,
     VIEWS,
+    csv_rows,
     num_slices,
     padded,
     view_slice,
@@ -26,20 +26,8 @@ from hypothesis import strategies as st
 from torch.utils.data import DataLoader
 
 from niprep import extract_annotations_dataset
-from niprep.training.dataset import AnnotatedSliceDataset, collate_slices
+from niprep.training import AnnotatedSliceDataset, collate_slices
 from niprep.training.sampling import CaseGroupedSampler
-
-
-def csv_rows(folder: Path, case: str, view: str, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """The box rows and labels of one slice's CSV (none when there is no file)."""
-    path = folder / case / view / f"{case}_{view}_{index:03d}.csv"
-    if not path.exists():
-        return np.zeros((0, 4), dtype=np.float32), np.zeros(0, dtype=np.int64)
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
-    boxes = [[float(row[c]) for c in ("X_MIN", "Y_MIN", "X_MAX", "Y_MAX")] for row in rows]
-    return (np.array(boxes, dtype=np.float32).reshape(-1, 4),
-            np.array([int(row["LABEL"]) for row in rows], dtype=np.int64))
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -170,6 +158,15 @@ def test_from_pairs_in_given_order_and_a_missing_label_gives_no_box(cases):
         ({"data_mode": "box"}, "AnnotatedSliceDataset takes no option 'data_mode'"),
         ({"cache_size": 0}, "cache_size=0 is not valid"),
         ({"target_size": (8, 8)}, "case 'a' (a.nii.gz / a_bbox.nii.gz): target_size (8, 8)"),
+        ({"box_format": "yolo"}, "box_format='yolo' is not valid; choose one of None, 'csv'"),
+        ({"label_offset": 1}, "label_offset=1 applies only with classes={value: name}"),
+        ({"classes": {0: "background"}}, "classes key 0 is background"),
+        ({"channels": 2}, "channels=2 is not valid; choose one of 1, 3"),
+        ({"image_dtype": "uint8"}, "image_dtype='uint8' applies only with a window"),
+        ({"window": "ct-lungs"}, "window='ct-lungs' is not a known window"),
+        ({"window": "ct-lung", "normalization": "min-max"}, "both rescale the image"),
+        ({"store": 3}, "store=3 is not valid; use a folder, 'auto' or None"),
+        ({"store_limit": 0}, "store_limit=0 is not valid; use a whole number >= 1"),
     ],
 )
 def test_bad_options_fail_on_construction(cases, options, message):
@@ -189,7 +186,8 @@ def test_image_and_label_of_different_shapes_fail_naming_the_case(cases):
 
 def test_reading_in_order_decodes_each_case_once_and_pickles_without_volumes(cases):
     images, labels = cases
-    dataset = AnnotatedSliceDataset(images, labels, view="axial", target_size=TARGET)
+    dataset = AnnotatedSliceDataset(images, labels, view="axial", target_size=TARGET,
+                                    store=None)
     for n in range(len(dataset)):
         dataset[n]
     info = dataset.cache_info()

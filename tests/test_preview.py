@@ -10,8 +10,9 @@ from conftest import worked_example_volume, write_nifti
 from PIL import Image
 
 from niprep import extract_annotations_dataset, extract_slices_dataset
+from niprep.core.drawing import CAPTION, GAP, PALETTE, zoom_for
 from niprep.training.dataset import AnnotatedSliceDataset
-from niprep.training.preview import CAPTION, GAP, PALETTE, save_preview, spread, zoom_for
+from niprep.training.preview import save_preview, spread
 
 
 def outline(left: int, top: int, corners: list[float], zoom: int) -> set[tuple[int, int]]:

@@ -18,6 +18,11 @@ format     values of one box                                       read by
 
 ``x`` is the column and ``y`` the row. A box of one pixel has width and height 1 in every
 half-open format.
+
+A 3-D box (:func:`convert_boxes_3d`) is a pair of inclusive voxel corners ``(i, j, k)`` of the
+stored array, and leaves as MONAI's detection takes it: ``xyzxyz`` (``i_min, j_min, k_min,
+i_max + 1, j_max + 1, k_max + 1``, half-open voxel coordinates) or ``cccwhd`` (centre and
+size in world millimetres, the half-open voxel box mapped through an affine).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 BOX_FORMATS = ("csv", "xyxy", "monai", "cxcywh", "coco")
+BOX_FORMATS_3D = ("xyzxyz", "cccwhd")
 
 
 def convert_boxes(
@@ -69,4 +75,46 @@ def convert_boxes(
     raise ValueError(
         f"box_format={box_format!r} is not valid; choose one of "
         + ", ".join(repr(name) for name in BOX_FORMATS)
+    )
+
+
+def convert_boxes_3d(
+    lo: np.ndarray,
+    hi: np.ndarray,
+    box_format: str,
+    affine: np.ndarray | None = None,
+) -> np.ndarray:
+    """3-D boxes given by inclusive voxel corners, in one of :data:`BOX_FORMATS_3D`.
+
+    ``"cccwhd"`` maps the two corners of the half-open box through ``affine`` and takes the
+    smallest and largest of each world axis, the way MONAI's ``AffineBoxToImageCoordinated``
+    maps a world box back to voxels, so the round trip gives the voxel box again.
+
+    Args:
+        lo: ``(N, 3)`` inclusive smallest ``(i, j, k)`` of each box.
+        hi: ``(N, 3)`` inclusive largest ``(i, j, k)`` of each box.
+        box_format: ``"xyzxyz"`` (voxels) or ``"cccwhd"`` (world).
+        affine: ``(4, 4)`` voxel-to-world matrix, needed by ``"cccwhd"``.
+
+    Returns:
+        ``(N, 6)`` float64 boxes.
+
+    Raises:
+        ValueError: an unknown ``box_format``, or ``"cccwhd"`` without ``affine``.
+    """
+    lo = np.asarray(lo, dtype=np.float64).reshape(-1, 3)
+    stop = np.asarray(hi, dtype=np.float64).reshape(-1, 3) + 1
+    if box_format == "xyzxyz":
+        return np.concatenate([lo, stop], axis=1)
+    if box_format == "cccwhd":
+        if affine is None:
+            raise ValueError("box_format='cccwhd' is in world coordinates; give affine")
+        affine = np.asarray(affine, dtype=np.float64)
+        first = lo @ affine[:3, :3].T + affine[:3, 3]
+        last = stop @ affine[:3, :3].T + affine[:3, 3]
+        low, high = np.minimum(first, last), np.maximum(first, last)
+        return np.concatenate([(low + high) / 2, high - low], axis=1)
+    raise ValueError(
+        f"box_format={box_format!r} is not valid; choose one of "
+        + ", ".join(repr(name) for name in BOX_FORMATS_3D)
     )

@@ -138,7 +138,7 @@ def read_header(path: str | os.PathLike, max_voxels: int = 2**31) -> NiftiHeader
 
 
 def read_volume(
-    path: str | os.PathLike, max_voxels: int = 2**31
+    path: str | os.PathLike, max_voxels: int = 2**31, allow_non_finite: bool = False
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Read a 3-D NIfTI volume as stored: native dtype, nibabel's memory order.
 
@@ -148,6 +148,8 @@ def read_volume(
     Args:
         path: the ``.nii`` or ``.nii.gz`` file.
         max_voxels: refuse, from the header alone, a volume declaring more voxels.
+        allow_non_finite: keep real voxels that are NaN or infinite instead of refusing the
+            volume (the dataset check counts them in an image).
 
     Returns:
         ``(array, meta)``; ``meta`` holds ``filename``, ``affine``, ``zooms``,
@@ -155,7 +157,8 @@ def read_volume(
 
     Raises:
         ValueError: the file is not a readable 3-D NIfTI volume of at most
-            ``max_voxels`` finite integer or real voxels; the message says why.
+            ``max_voxels`` integer or real voxels, finite unless ``allow_non_finite``; the
+            message says why.
     """
     header = read_header(path, max_voxels)
     try:
@@ -164,7 +167,8 @@ def read_volume(
         raise ValueError(_read_failure(error, header)) from None
     if array.ndim == 4:
         array = array[..., 0]
-    _check_finite(array)
+    if not allow_non_finite:
+        _check_finite(array)
     meta = {
         "filename": header.path,
         "affine": header.affine,

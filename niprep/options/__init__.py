@@ -4,6 +4,8 @@ from niprep.options.declare import ENTRY_POINTS, EntryPoint, Group, Needs, Optio
 from niprep.options.entry_points import (
     ANNOTATIONS_DATASET,
     ANNOTATIONS_OF_CASE,
+    CHECK_DATASET,
+    EXPORT_DATASET,
     SLICE_SAMPLES,
     SLICES_DATASET,
     TASKS,
@@ -12,7 +14,9 @@ from niprep.options.entry_points import (
 __all__ = [
     "ANNOTATIONS_DATASET",
     "ANNOTATIONS_OF_CASE",
+    "CHECK_DATASET",
     "ENTRY_POINTS",
+    "EXPORT_DATASET",
     "SLICES_DATASET",
     "SLICE_SAMPLES",
     "TASKS",

@@ -6,8 +6,11 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from niprep.core.window import check_window
 
 Check = Callable[[str, Any], Any]
 
@@ -63,6 +66,24 @@ def non_negative(name: str, value: Any) -> float:
     return value
 
 
+def at_least(minimum: float) -> Check:
+    """A real number ``>= minimum``."""
+
+    def check(name: str, value: Any) -> float:
+        if not _is_real(value) or not value >= minimum or not math.isfinite(value):
+            raise fail(name, value, f"use a number >= {minimum:g}")
+        return value
+
+    return check
+
+
+def fraction(name: str, value: Any) -> float:
+    """A real number from 0 to 1."""
+    if not _is_real(value) or not 0 <= value <= 1:
+        raise fail(name, value, "use a number from 0 to 1")
+    return value
+
+
 def finite(name: str, value: Any) -> float:
     """A finite real number."""
     if not _is_real(value) or not math.isfinite(value):
@@ -113,3 +134,69 @@ def orientation(name: str, value: Any) -> str | None:
     if axes != [0, 1, 2]:
         raise fail(name, value, allowed)
     return code
+
+
+def window(name: str, value: Any) -> str | tuple[float, float] | None:
+    """An intensity window: a preset, ``"percentile"``, ``[level, width]`` or ``None``
+    (:func:`niprep.core.window.check_window`)."""
+    return check_window(value)
+
+
+def store(name: str, value: Any) -> str | None:
+    """``None``, ``"auto"`` or a folder path (returned as ``str``)."""
+    if value is not None and (not isinstance(value, (str, os.PathLike)) or not os.fspath(value)):
+        raise fail(name, value, "use a folder, 'auto' or None")
+    return None if value is None else os.fspath(value)
+
+
+def whole(name: str, value: Any) -> int:
+    """A whole number (any sign)."""
+    if not _is_int(value):
+        raise fail(name, value, "use a whole number")
+    return int(value)
+
+
+def optional_file(name: str, value: Any) -> str | None:
+    """``None`` or a file path (``str`` or ``os.PathLike``), returned as ``str``."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise fail(name, value, "use None or a file path")
+    return os.fspath(value)
+
+
+def fractions(name: str, value: Any) -> tuple[float, float, float]:
+    """Three numbers ``>= 0`` summing to 1 (``[train, val, test]``), returned as a tuple."""
+    allowed = "use three fractions [train, val, test], each >= 0, summing to 1, e.g. [0.8, 0.2, 0]"
+    if (isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 3
+            or not all(_is_real(part) and math.isfinite(part) and part >= 0 for part in value)):
+        raise fail(name, value, allowed)
+    if not math.isclose(math.fsum(value), 1.0, abs_tol=1e-9):
+        raise fail(name, list(value), f"they sum to {math.fsum(value):g}; {allowed}")
+    return tuple(float(part) for part in value)
+
+
+def group_pattern(name: str, value: Any) -> str | None:
+    """``None`` or a regular expression with at least one group."""
+    if value is None:
+        return None
+    example = "use a regular expression whose first group names the patient, e.g. '(sub-[^_]+)'"
+    if not isinstance(value, str):
+        raise fail(name, value, example)
+    try:
+        groups = re.compile(value).groups
+    except re.error as error:
+        raise fail(name, value, f"it does not compile ({error}); {example}") from None
+    if groups < 1:
+        raise fail(name, value, f"it has no group; {example}")
+    return value
+
+
+def negatives(name: str, value: Any) -> str | float:
+    """``"all"``, ``"none"`` or a number ``>= 0`` (negatives per positive slice)."""
+    if value in ("all", "none") and isinstance(value, str):
+        return value
+    if not _is_real(value) or not math.isfinite(value) or value < 0:
+        raise fail(name, value, "use 'all', 'none' or a number >= 0 (negatives per positive "
+                                "slice)")
+    return value

@@ -5,10 +5,17 @@ from __future__ import annotations
 from niprep.options.declare import EntryPoint, Needs, register
 from niprep.options.groups import (
     ANNOTATION,
+    CHECK,
+    CLASSES,
     CSV,
+    EXPORT,
+    EXPORT_PICTURES,
+    EXPORT_VOLUMES,
     IMAGE,
     INPUT,
     LAYOUT,
+    PAIRS,
+    PICTURE,
     PREVIEW,
     RUN,
     SAMPLES,
@@ -38,11 +45,30 @@ SLICES_DATASET = EntryPoint(
 )
 SLICE_SAMPLES = EntryPoint(
     "AnnotatedSliceDataset",
-    (VIEW, INPUT, ANNOTATION, IMAGE, SAMPLES),
+    (VIEW, INPUT, ANNOTATION, IMAGE, CLASSES, PICTURE, SAMPLES),
     described="the training dataset (niprep.training.AnnotatedSliceDataset)",
 )
 
-register(ANNOTATIONS_DATASET, ANNOTATIONS_OF_CASE, SLICES_DATASET, SLICE_SAMPLES)
+# connectivity and min_voxels count with instances='components', as for the extraction
+CHECK_DATASET = EntryPoint(
+    "check_dataset",
+    (VIEW.without("target_size"), INPUT, ANNOTATION.without("min_volume_mm3", "box_scope"),
+     CLASSES, PAIRS, CHECK, RUN),
+    task="check",
+)
+# 2-D exports always take the tight box of each slice (a 3-D box drawn on slices where the
+# object is absent would teach a detector false boxes), so box_scope is not an option here
+EXPORT_DATASET = EntryPoint(
+    "export_detection_dataset",
+    (EXPORT, PAIRS, CLASSES, PICTURE, EXPORT_PICTURES, EXPORT_VOLUMES, VIEW,
+     IMAGE.without("normalization"), INPUT, ANNOTATION.without("box_scope"), RUN,
+     PREVIEW.without("preview_images", "preview_masks")),
+    task="export",
+)
+
+register(ANNOTATIONS_DATASET, ANNOTATIONS_OF_CASE, SLICES_DATASET, SLICE_SAMPLES, CHECK_DATASET,
+         EXPORT_DATASET)
 
 #: the ``niprep`` tasks: ``task=NAME`` -> entry point
-TASKS = {entry.task: entry for entry in (ANNOTATIONS_DATASET, SLICES_DATASET)}
+TASKS = {entry.task: entry
+         for entry in (ANNOTATIONS_DATASET, SLICES_DATASET, CHECK_DATASET, EXPORT_DATASET)}

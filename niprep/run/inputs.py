@@ -1,4 +1,4 @@
-"""Finding the cases of a folder and naming them.
+"""Finding the cases of a folder, naming them, and pairing images with their masks.
 
 The rules are those of docs/reference.md, Inputs and case names.
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import unicodedata
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,3 +101,52 @@ def find_cases(nii_folder: str | os.PathLike, strip_suffix: str | None = "_bbox"
             )
         seen[case.name] = case.filename
     return cases
+
+
+@dataclass(frozen=True)
+class CasePair:
+    """An image volume and the label volume annotating it.
+
+    Args:
+        name: the case name (file name without extension and ``strip_suffix``).
+        image: the image file.
+        label: the label file, or ``None`` for an image without annotations.
+    """
+
+    name: str
+    image: Path
+    label: Path | None
+
+
+def pair_cases(images: Sequence[Case], labels: Sequence[Case]) -> list[CasePair]:
+    """Pair image and label files by case name; warn once about the files left out.
+
+    Args:
+        images: the image cases, as :func:`find_cases` gives them.
+        labels: the label cases.
+
+    Raises:
+        ValueError: no image has a label.
+    """
+    by_name = {case.name: case for case in labels if case.name is not None}
+    pairs = [
+        CasePair(case.name, case.path, by_name[case.name].path)
+        for case in images
+        if case.name in by_name
+    ]
+    paired = {pair.name for pair in pairs}
+    left_out = [f"image {case.filename!r}" for case in images if case.name not in paired] + [
+        f"label {case.filename!r}" for case in labels if case.name not in paired
+    ]
+    if not pairs:
+        raise ValueError(
+            "no image has a label of the same case name (after strip_suffix); "
+            f"left out: {', '.join(left_out[:6])}"
+        )
+    if left_out:
+        shown = ", ".join(left_out[:6]) + (", ..." if len(left_out) > 6 else "")
+        warnings.warn(
+            f"left out {len(left_out)} file(s) with no partner of the same case name: {shown}",
+            stacklevel=3,
+        )
+    return pairs

@@ -7,40 +7,23 @@ box drawn here sits exactly where the CSV row of that slice puts it on the padde
 from __future__ import annotations
 
 import io
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
+from niprep.core.drawing import Tile, draw_tiles
 from niprep.options import Settings
 from niprep.options.groups import ANNOTATION, IMAGE, INPUT
 from niprep.run.atomic import write_then_move
-from niprep.run.inputs import Case
+from niprep.run.inputs import Case, CasePair, pair_cases
 from niprep.run.output_tree import STATE_DIR, OutputTree
-from niprep.training.dataset import AnnotatedSliceDataset, CasePair, pair_cases
+from niprep.training.dataset import AnnotatedSliceDataset
 
 PREVIEW_FOLDER = "preview"
-#: pixels between tiles, and the height of the caption strip under each tile
-GAP = 4
-CAPTION = 14
-#: a tile is enlarged by a whole factor until its longer side reaches this many pixels
-MIN_TILE = 256
-BACKGROUND = (24, 24, 24)
-#: box outline colours, picked by label value
-PALETTE = (
-    (255, 64, 64),
-    (64, 255, 64),
-    (64, 160, 255),
-    (255, 220, 0),
-    (255, 64, 255),
-    (0, 230, 230),
-    (255, 140, 0),
-    (170, 110, 255),
-)
 
 
 def spread(count: int, total: int) -> list[int]:
@@ -57,17 +40,6 @@ def spread(count: int, total: int) -> list[int]:
     return np.linspace(0, total - 1, count).round().astype(int).tolist()
 
 
-def zoom_for(height: int, width: int) -> int:
-    """The whole factor enlarging a ``height x width`` tile (1 for images of 256+ pixels)."""
-    return max(1, MIN_TILE // max(height, width))
-
-
-def _grey(image: np.ndarray) -> np.ndarray:
-    low, high = float(image.min()), float(image.max())
-    scaled = (image - low) * (255.0 / (high - low)) if high > low else np.zeros_like(image)
-    return scaled.astype(np.uint8)
-
-
 def _csv_corners(box: np.ndarray, box_mode: str) -> np.ndarray:
     """Boxes as inclusive ``X_MIN, Y_MIN, X_MAX, Y_MAX`` whatever the dataset's box mode."""
     if box_mode == "monai":
@@ -78,40 +50,19 @@ def _csv_corners(box: np.ndarray, box_mode: str) -> np.ndarray:
 def draw_montage(items: Sequence[dict[str, Any]], box_mode: str = "csv") -> Image.Image:
     """Draw items of :class:`~niprep.training.AnnotatedSliceDataset` side by side, boxes on top.
 
-    Tiles sit on a grid of ``ceil(sqrt(n))`` columns, ``GAP`` pixels apart, each showing
-    its image in grey (its own min..max), enlarged by :func:`zoom_for`, with every box
-    outlined on its border pixels and a ``case s=slice`` caption below.
+    Tiles sit on a grid of ``ceil(sqrt(n))`` columns (:func:`~niprep.core.drawing.draw_tiles`),
+    each showing its image in grey (its own min..max) with every box outlined on its border
+    pixels and a ``case s=slice`` caption below.
 
     Args:
         items: the items (``image``, ``box``, ``label``, ``case``, ``slice``).
         box_mode: the ``box_mode`` of the dataset the items come from.
     """
-    height = max(int(item["image"].shape[-2]) for item in items)
-    width = max(int(item["image"].shape[-1]) for item in items)
-    zoom = zoom_for(height, width)
-    cell_w, cell_h = width * zoom, height * zoom + CAPTION
-    columns = math.ceil(math.sqrt(len(items)))
-    rows = math.ceil(len(items) / columns)
-    canvas = Image.new(
-        "RGB", (GAP + columns * (cell_w + GAP), GAP + rows * (cell_h + GAP)), BACKGROUND
-    )
-    pen = ImageDraw.Draw(canvas)
-    for number, item in enumerate(items):
-        left = GAP + (number % columns) * (cell_w + GAP)
-        top = GAP + (number // columns) * (cell_h + GAP)
-        grey = Image.fromarray(_grey(item["image"].numpy()[0]))
-        canvas.paste(grey.resize((grey.width * zoom, grey.height * zoom), Image.NEAREST),
-                     (left, top))
-        corners = _csv_corners(item["box"].numpy(), box_mode).astype(int).tolist()
-        for (x_min, y_min, x_max, y_max), value in zip(corners, item["label"].tolist()):
-            pen.rectangle(
-                [left + x_min * zoom, top + y_min * zoom,
-                 left + (x_max + 1) * zoom - 1, top + (y_max + 1) * zoom - 1],
-                outline=PALETTE[value % len(PALETTE)],
-            )
-        pen.text((left, top + height * zoom + 1), f"{item['case']} s={item['slice']}",
-                 fill=(220, 220, 220))
-    return canvas
+    return draw_tiles([
+        Tile(item["image"].numpy()[0], _csv_corners(item["box"].numpy(), box_mode),
+             item["label"].tolist(), f"{item['case']} s={item['slice']}")
+        for item in items
+    ])
 
 
 def save_preview(dataset: AnnotatedSliceDataset, path: str | os.PathLike, count: int = 8) -> Path:
@@ -188,6 +139,8 @@ def preview_run(
     chosen = [(pairs[n].image, pairs[n].label) for n in spread(options.preview, len(pairs))]
     settings = {option.name: options.values[option.name]
                 for group in (INPUT, ANNOTATION, IMAGE) for option in group.options}
+    # a few slices: decoding them beats filling the decoded-volume store with whole volumes
+    settings["store"] = None
     dataset = AnnotatedSliceDataset.from_pairs(
         chosen, options.view, options.target_size, include_empty=False, **settings
     )

@@ -29,12 +29,15 @@ class LoadNifti(Transform):
 
     Args:
         max_voxels: refuse, from the header alone, a volume declaring more voxels.
+        allow_non_finite: keep real voxels that are NaN or infinite instead of refusing the
+            volume (the dataset check counts them in an image).
     """
 
     backend = [TransformBackends.NUMPY]
 
-    def __init__(self, max_voxels: int = 2**31) -> None:
+    def __init__(self, max_voxels: int = 2**31, allow_non_finite: bool = False) -> None:
         self.max_voxels = max_voxels
+        self.allow_non_finite = allow_non_finite
 
     def __call__(self, path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
         """Return ``(array, meta)``; ``meta`` holds ``filename``, ``affine``, ``zooms``,
@@ -42,9 +45,10 @@ class LoadNifti(Transform):
 
         Raises:
             ValueError: the file is not a readable 3-D NIfTI volume of at most
-                ``max_voxels`` finite integer or real voxels; the message says why.
+                ``max_voxels`` integer or real voxels, finite unless ``allow_non_finite``;
+                the message says why.
         """
-        return read_volume(path, self.max_voxels)
+        return read_volume(path, self.max_voxels, self.allow_non_finite)
 
 
 class LoadNiftid(MapTransform):

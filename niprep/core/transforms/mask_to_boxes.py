@@ -67,26 +67,57 @@ class MaskToBoxes(Transform):
             voxel_volume: the volume of one voxel in mm^3.
             source_axes: the stored axis (0, 1, 2 for i, j, k) of each axis of ``array``.
         """
-        rank_axes = tuple(int(axis) for axis in np.argsort(source_axes))
+        rank_axes = _rank_axes(source_axes)
         slice_axis = 0 if self.box_scope == "slice" else None
         if self.instances == "components":
             labels = connected_components(array, self.connectivity)
             found = scan_extents(labels, rank_axes=rank_axes, slice_axis=slice_axis)
-            first_voxel = np.unravel_index(found.first, [array.shape[a] for a in rank_axes])
-            index = [None, None, None]
-            for position, axis in enumerate(rank_axes):
-                index[axis] = first_voxel[position]
-            values = array[tuple(index)]
-            keep = (found.voxels >= self.min_voxels) & (
-                found.voxels * voxel_volume >= self.min_volume_mm3
-            )
-            order = np.lexsort((found.first, values))
-            order = order[keep[order]]
+            values, order = self._component_order(array, found, rank_axes, voxel_volume)
         else:
             found = scan_extents(array, rank_axes=rank_axes, slice_axis=slice_axis)
             values = found.values
             order = np.argsort(values, kind="stable")
         return _to_annotations(found, values, array.shape).take(order)
+
+    def component_labels(
+        self,
+        array: np.ndarray,
+        voxel_volume: float = 1.0,
+        source_axes: Sequence[int] = (0, 1, 2),
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(labels, ids)``: the connected-component labels of ``array`` and the label of
+        each annotation :meth:`__call__` returns, in its order (``instances="components"``).
+
+        Args:
+            array: the mask with axes ``(slice, row, col)``.
+            voxel_volume: the volume of one voxel in mm^3.
+            source_axes: the stored axis (0, 1, 2 for i, j, k) of each axis of ``array``.
+        """
+        rank_axes = _rank_axes(source_axes)
+        labels = connected_components(array, self.connectivity)
+        found = scan_extents(labels, rank_axes=rank_axes)
+        _, order = self._component_order(array, found, rank_axes, voxel_volume)
+        return labels, found.values[order]
+
+    def _component_order(
+        self, array: np.ndarray, found: Extents, rank_axes: tuple[int, ...], voxel_volume: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(values, order)``: the mask value of each component and the kept components
+        ordered by value, then by first voxel."""
+        first_voxel = np.unravel_index(found.first, [array.shape[a] for a in rank_axes])
+        index = [None, None, None]
+        for position, axis in enumerate(rank_axes):
+            index[axis] = first_voxel[position]
+        values = array[tuple(index)]
+        keep = (found.voxels >= self.min_voxels) & (
+            found.voxels * voxel_volume >= self.min_volume_mm3
+        )
+        order = np.lexsort((found.first, values))
+        return values, order[keep[order]]
+
+
+def _rank_axes(source_axes: Sequence[int]) -> tuple[int, ...]:
+    return tuple(int(axis) for axis in np.argsort(source_axes))
 
 
 def _to_annotations(found: Extents, values: np.ndarray, shape: Sequence[int]) -> Annotations:

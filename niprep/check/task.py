@@ -1,0 +1,113 @@
+"""The check's per-case work in the runner: read a case once, keep its facts and thumbnail.
+
+Each case is staged and committed like any task's: ``check/cases/<case>.json`` (its
+:class:`~niprep.check.facts.CaseFacts`) and ``check/cases/<case>.png`` (its thumbnail).
+The dataset's files are written from the facts after the map (:mod:`niprep.check.run_check`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from niprep.check.facts import CaseFacts, ImageFacts, MaskFacts, VolumeFacts
+from niprep.check.thumbnail import thumbnail_png
+from niprep.core.transforms import Orient, SliceView
+from niprep.core.transforms.load import LoadNifti
+from niprep.options import Settings
+from niprep.run.inputs import Case
+from niprep.tasks.base import CaseOutput
+
+CASES_FOLDER = "check/cases"
+
+
+@dataclass(frozen=True)
+class CheckCase(Case):
+    """A case of the check: ``path`` is its mask, or its image when it has no mask.
+
+    Args:
+        image: the image file, or ``None``.
+        has_mask: whether ``path`` is a mask.
+    """
+
+    image: Path | None = None
+    has_mask: bool = True
+
+
+def facts_file(case: str) -> str:
+    """Where a case's facts go, relative to the output folder."""
+    return f"{CASES_FOLDER}/{case}.json"
+
+
+def thumbnail_file(case: str) -> str:
+    """Where a case's thumbnail goes, relative to the output folder."""
+    return f"{CASES_FOLDER}/{case}.png"
+
+
+def _read(
+    path: Path, role: str, loader: LoadNifti, orient: Orient
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """``(oriented array, oriented affine, stored header facts)`` of a volume; a broken
+    file's one-line reason starts with its role (``image`` or ``mask``)."""
+    try:
+        array, meta = loader(path)
+    except ValueError as error:
+        raise ValueError(f"{role}: {error}") from None
+    return (*orient(array, meta["affine"]), meta)
+
+
+def _boxes_along(mask: MaskFacts, view_axes: tuple[int, int, int]) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """``(N, 6)`` inclusive ``lo, hi`` of each annotation along the (oriented) mask's own
+    axes, from the view frame the facts hold, and ``(N,)`` their values."""
+    table = np.array([box[1:] for box in mask.boxes], dtype=np.int64).reshape(-1, 6)
+    boxes = np.empty_like(table)
+    boxes[:, list(view_axes)] = table[:, :3]
+    boxes[:, [3 + axis for axis in view_axes]] = table[:, 3:]
+    return boxes, np.array([box[0] for box in mask.boxes])
+
+
+@dataclass(frozen=True)
+class CheckTask:
+    """Check one case: its facts and thumbnail, staged for the runner.
+
+    Args:
+        options: the check's validated options.
+        image_stamps: ``(file name, size, mtime_ns)`` of every image: a case's runner input
+            is its mask, so with ``resume`` a changed image re-checks every case.
+    """
+
+    options: Settings
+    image_stamps: tuple[tuple[str, int, int], ...] = ()
+
+    name = "check"
+    count_column = "NUM_ANNOTATIONS"
+    total_row = "TOTAL_ANNOTATIONS"
+
+    def __call__(self, case: CheckCase) -> CaseOutput:
+        options = self.options
+        orient = Orient(options.orientation)
+        mask = image = None
+        facts = {}
+        boxes = np.zeros((0, 6), dtype=np.int64)
+        values = np.zeros(0)
+        if case.has_mask:
+            mask, affine, meta = _read(case.path, "mask", LoadNifti(options.max_voxels), orient)
+            slicer = SliceView(options.view)
+            zooms = np.linalg.norm(affine[:3, :3], axis=0)[list(slicer.axes)]
+            content = MaskFacts.of(slicer(mask), tuple(zooms), slicer.axes, options)
+            facts.update(mask=VolumeFacts.of(meta), mask_content=content)
+            boxes, values = _boxes_along(content, slicer.axes)
+        image_path = case.image if case.has_mask else case.path
+        if image_path is not None:
+            loader = LoadNifti(options.max_voxels, allow_non_finite=True)
+            image, _, meta = _read(image_path, "image", loader, orient)
+            facts.update(image=VolumeFacts.of(meta), image_content=ImageFacts.of(image))
+        summary = CaseFacts(case.name, **facts)
+        count = len(summary.mask_content.boxes) if summary.mask_content else 0
+        return CaseOutput(count, [
+            (facts_file(case.name), summary.to_json()),
+            (thumbnail_file(case.name), thumbnail_png(case.name, image, mask, boxes, values)),
+        ])
