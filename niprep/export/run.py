@@ -18,7 +18,6 @@ from functools import partial
 from pathlib import Path
 
 import yaml
-from tqdm.auto import tqdm
 
 from niprep.core.classes import ClassMap
 from niprep.core.pipeline import annotate
@@ -33,6 +32,7 @@ from niprep.run.backends import choose_backend, open_backend
 from niprep.run.inputs import Case, CasePair, find_cases, pair_cases
 from niprep.run.output_lock import OutputLock
 from niprep.run.output_tree import STATE_DIR, check_output
+from niprep.run.progress import Progress
 from niprep.run.runner import LOCK_FILE, RunSummary, run
 from niprep.run.staging import describe_error
 from niprep.training.preview import preview_file
@@ -69,7 +69,7 @@ def _scan(pairs: Sequence[CasePair], options: Settings) -> dict[str, tuple[float
     name = choose_backend(options.backend, options.workers, options.dask_address)
     workers = max(1, min(options.workers, len(pairs)))
     found: dict[str, tuple[float, ...]] = {}
-    with open_backend(name, workers, options.dask_address, [__name__]) as backend, tqdm(
+    with open_backend(name, workers, options.dask_address, [__name__]) as backend, Progress(
         total=len(pairs), disable=not options.progress, unit="case", desc="niprep scan masks"
     ) as bar:
         work = partial(_mask_values, extraction)

@@ -38,6 +38,7 @@ from niprep.run.inputs import Case
 from niprep.run.manifest import CaseRecord, Manifest, Slot
 from niprep.run.output_lock import OutputLock
 from niprep.run.output_tree import STATE_DIR, OutputTree, prepare_output
+from niprep.run.progress import Progress
 from niprep.run.staging import StagedCase, describe_error, stage_case
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ def _process(
     fingerprint = task_fingerprint(task)
     results: list[CaseResult | None] = [None] * len(cases)
     todo = []
-    with _Progress(total=len(cases), disable=not task.options.progress, unit="case",
+    with Progress(total=len(cases), disable=not task.options.progress, unit="case",
               desc=f"niprep {task.name} {task.options.view}") as bar:
         for index, case in enumerate(cases):
             record = _current_record(task, case, fingerprint, tree, manifest)
@@ -198,13 +199,6 @@ def _process(
             bar.set_postfix(failed=failed, skipped=len(skipped), refresh=False)
             bar.update()
     return results, skipped
-
-
-class _Progress(tqdm):
-    """A progress bar without tqdm's monitor thread, which outlives the bar by up to 10 s
-    and would keep the next run's process pool from forking its workers."""
-
-    monitor_interval = 0
 
 
 def _current_record(
