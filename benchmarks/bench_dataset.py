@@ -33,6 +33,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 import torch
+from measure import prime
 from torch.utils.data import DataLoader, Dataset
 
 from niprep.core.transforms import LoadNifti
@@ -107,7 +108,7 @@ def measure_in_order(pair: tuple[Path, Path], target: tuple[int, int], repeats: 
         dataset = AnnotatedSliceDataset.from_pairs([pair], target_size=target, store=None)
         read_all(dataset, range(len(dataset)))
 
-    read_in_order()  # warm-up: numba compilation, page cache
+    prime(read_in_order)  # warm-up: numba kernels compiled and loaded, page cache
     loader = LoadNifti()
     loaded = best_of(repeats, lambda: [loader(path) for path in pair])
     items = best_of(repeats, read_in_order)

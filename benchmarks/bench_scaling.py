@@ -5,7 +5,8 @@ cached) goes through ``extract_annotations_dataset`` (axial, case, slice, box; `
 components``, the default, splits labels into connected components, the CPU-heavy mode;
 ``--mode label`` is the light default of the API) with:
 
-* ``serial``: ``workers=1``, after a warm-up run (imports, numba cache);
+* ``serial``: ``workers=1``, after warm-up runs (imports, the numba kernels compiled and
+  loaded: :func:`measure.prime`);
 * ``process``: ``workers=2``, a pool of two local processes started by the call (forked
   from this process, with its imports; a fork server where this process runs threads);
 * ``dask local``: ``backend="dask"``, ``workers=2``, a 2-worker ``LocalCluster`` started
@@ -36,6 +37,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from measure import prime
 from synthetic_masks import DEFAULT_CACHE, DatasetSpec, ensure_dataset, ensure_worked_example
 
 OPTIONS = dict(view="axial", saving_mode="case", extraction_mode="slice", data_mode="box",
@@ -92,6 +94,8 @@ def main() -> None:
     outputs = args.cache / "out-scaling"
     mode = MODES[args.mode]
     extract(ensure_worked_example(args.cache), outputs / "warmup", **OPTIONS, **mode)
+    prime(lambda: (extract(masks, outputs / "primed", **OPTIONS, **mode),
+                   shutil.rmtree(outputs / "primed")))
     print(f"{spec.n_cases} cases of {spec.shape} uint8 in {masks}, mode {args.mode}; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
