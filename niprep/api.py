@@ -292,8 +292,8 @@ def export_detection_dataset(
     to ``split.json``. 2-D formats write every slice as a PNG through ``window`` with the
     tight box of each annotation on it; ``monai`` writes a 3-D detection data list that
     refers to the images. A case whose image and mask differ in shape or affine, or that
-    cannot be read, is listed in ``<out>/<view>_<format>_failures.csv`` and leaves no
-    file; the others go on. docs/export.md shows each format's layout and a training
+    cannot be read, is listed in ``<out>/<view>_export_failures.csv`` and leaves no
+    file; the others go on. The README's export section shows each format's layout and a training
     snippet for its consumer.
 
     Args:

@@ -327,6 +327,22 @@ def test_png_pixels_follow_the_window_formula_and_the_csv_offset(tmp_path):
             np.testing.assert_array_equal(picture, expected)
 
 
+def test_png_level_trades_size_for_time_and_keeps_the_pixels(dataset, tmp_path):
+    images, masks = dataset
+    sizes, pixels = {}, {}
+    for level in (0, 9):
+        out = tmp_path / f"level{level}"
+        _export(images, masks, out, "coco", png_level=level)
+        files = sorted((out / "images").rglob("*.png"))
+        sizes[level] = sum(path.stat().st_size for path in files)
+        pixels[level] = [np.asarray(Image.open(path)) for path in files]
+    assert sizes[9] < sizes[0]
+    assert all(np.array_equal(a, b) for a, b in zip(pixels[0], pixels[9], strict=True))
+    with pytest.raises(ValueError, match="png_level=9 applies only with format='yolo' or "
+                                         "format='coco'"):
+        _export(images, masks, tmp_path / "monai", "monai", png_level=9)
+
+
 def test_without_window_png_holds_the_stored_values_in_16_bits(tmp_path):
     volume = np.random.default_rng(0).integers(0, 65535, SHAPE).astype(np.uint16)
     write_nifti(tmp_path / "i" / "a.nii.gz", volume)

@@ -101,11 +101,24 @@ def test_the_fingerprint_hashes_exactly_the_groups_that_shape_the_files():
     assert RUN not in ANNOTATIONS_OF_CASE.shaping_groups()
 
 
-def test_every_option_is_declared_once_with_one_default():
+def test_every_option_is_declared_once():
     declared: dict[str, object] = {}
     for entry in ENTRY_POINTS.values():
-        for name, option in entry.options.items():
-            assert declared.setdefault(name, option) is option, name
+        for group in entry.groups:
+            for option in group.options:
+                assert declared.setdefault(option.name, option) is option, option.name
+
+
+def test_an_entry_point_may_change_a_default_and_its_signature_shows_it():
+    from niprep import export_detection_dataset
+    from niprep.options import ENTRY_POINTS
+
+    export = ENTRY_POINTS["export_detection_dataset"]
+    assert export.options["window"].default == "percentile"
+    assert ENTRY_POINTS["AnnotatedSliceDataset"].options["window"].default is None
+    assert inspect.signature(export_detection_dataset).parameters["window"].default == (
+        "percentile")
+    assert export.settings({}).window == "percentile"
 
 
 def test_a_saved_config_passes_back_to_its_function(masks, tmp_path):

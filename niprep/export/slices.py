@@ -26,16 +26,17 @@ from niprep.options import Settings
 UINT16_MAX = np.iinfo(np.uint16).max
 
 
-def png_bytes(stack: np.ndarray) -> bytes:
+def png_bytes(stack: np.ndarray, level: int = 1) -> bytes:
     """A ``(channels, H, W)`` picture as PNG: 8-bit grey (``L``), 8-bit ``RGB`` for three
     channels, or 16-bit grey (``I;16``) for uint16.
 
     Args:
         stack: uint8 with 1 or 3 channels, or uint16 with 1 channel.
+        level: the zlib compression level, 0 to 9.
     """
     picture = np.ascontiguousarray(stack[0] if len(stack) == 1 else np.moveaxis(stack, 0, -1))
     buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="PNG", compress_level=1)
+    Image.fromarray(picture).save(buffer, format="PNG", compress_level=level)
     return buffer.getvalue()
 
 
@@ -191,6 +192,7 @@ def slice_files(
     folder: str,
     channels: int,
     yolo: bool,
+    png_level: int = 1,
 ) -> Iterator[tuple[str, str | bytes]]:
     """Yield ``(path, content)`` of each chosen slice's PNG (and YOLO label file), one
     picture encoded at a time.
@@ -203,10 +205,11 @@ def slice_files(
         folder: the split, e.g. ``"train"``.
         channels: 1 or 3.
         yolo: also write ``labels/<split>/<stem>.txt``.
+        png_level: the PNGs' zlib level.
     """
     empty = SliceEntry(*(np.empty((0,) + shape, dtype=np.int64) for shape in ((), (2,), (2,), ())))
     for s in chosen:
-        yield f"images/{folder}/{stems[s]}.png", png_bytes(pictures.stack(s, channels))
+        yield f"images/{folder}/{stems[s]}.png", png_bytes(pictures.stack(s, channels), png_level)
         if yolo:
             yield f"labels/{folder}/{stems[s]}.txt", entries.get(s, empty).yolo_text(
                 pictures.size)

@@ -113,7 +113,7 @@ class ExportTask:
             for s in chosen
         ])
         files = slice_files(pictures, entries, chosen, stems, part["split"], options.channels,
-                            yolo=options.format == "yolo")
+                            yolo=options.format == "yolo", png_level=options.png_level)
         count = sum(len(entries[s].ids) for s in chosen if s in entries)
         return CaseOutput(count=count,
                           files=chain(files, [(part_path(case.name), part_text(part))]))

@@ -10,7 +10,7 @@ errors for options it does not take or that do not apply with the other values.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from niprep.options.checks import Check
@@ -96,6 +96,8 @@ class EntryPoint:
         needs: groups that count only with another option's value (the annotation
             task's ``image`` group is the preview's, and counts only with
             ``preview_images``).
+        changed_defaults: options whose default differs for this entry point (the export writes
+            8-bit pictures unless told otherwise), by name.
         shaping: override of which groups shape the output bytes (default: those whose
             ``shapes_output`` is true and that have no entry in ``needs``).
     """
@@ -105,11 +107,17 @@ class EntryPoint:
     task: str | None = None
     described: str = ""
     needs: Mapping[str, Needs] = field(default_factory=dict)
+    changed_defaults: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def options(self) -> dict[str, Option]:
-        """Every option it takes, by name, in declaration order."""
-        return {option.name: option for group in self.groups for option in group.options}
+        """Every option it takes, by name, in declaration order, with its defaults."""
+        return {
+            option.name: replace(option, default=self.changed_defaults[option.name])
+            if option.name in self.changed_defaults else option
+            for group in self.groups
+            for option in group.options
+        }
 
     def where(self) -> str:
         """How the command line names this entry point."""
@@ -144,7 +152,8 @@ class EntryPoint:
                 needs = option.needs if option.needs and option.needs.key in checked else None
                 for rule in (group_needs, needs):
                     value = checked[option.name]
-                    if rule is None or value == option.default or rule.test(checked[rule.key]):
+                    unset = value == taken[option.name].default
+                    if rule is None or unset or rule.test(checked[rule.key]):
                         continue
                     raise ValueError(
                         f"{option.name}={value!r} applies only with {rule.wanted}; leave it "

@@ -64,6 +64,7 @@ EXPORT_DATASET = EntryPoint(
      IMAGE.without("normalization"), INPUT, ANNOTATION.without("box_scope"), RUN,
      PREVIEW.without("preview_images", "preview_masks")),
     task="export",
+    changed_defaults={"window": "percentile"},  # 8-bit pictures whatever the modality
 )
 
 register(ANNOTATIONS_DATASET, ANNOTATIONS_OF_CASE, SLICES_DATASET, SLICE_SAMPLES, CHECK_DATASET,

@@ -165,6 +165,8 @@ EXPORT_PICTURES = Group("export_pictures", (
     Option("negatives_within", None, checks.choice(None, "image"),
            "'image': negatives only among slices holding image voxels above the minimum",
            PICTURES),
+    Option("png_level", 1, checks.choice(*range(10)),
+           "zlib level of the PNGs: 1 encodes fastest, 9 writes the smallest files", PICTURES),
 ))
 
 EXPORT_VOLUMES = Group("export_volumes", (
