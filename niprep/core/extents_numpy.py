@@ -1,16 +1,17 @@
 """Per-value extents in plain numpy: what the numba kernel finds, with nothing to compile.
 
 :func:`scan_walk` gives the same tables as the kernel of :mod:`niprep.core.extents`, entry
-for entry, at numpy speed (a few times slower on dense masks). It serves the calls made
-while that kernel compiles in the background, so that no run waits for a compiler. The
-array is taken a block of planes at a time, which bounds the memory it needs beside it.
+for entry, working like it on runs of equal values along the rows (about 2.5x its time on
+a dense multi-organ mask). It serves the calls made while that kernel compiles in the
+background, so that no run waits for a compiler. The array is taken a block of planes at
+a time, which bounds the memory it needs beside it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-_BLOCK_VOXELS = 1 << 20  # voxels per block: the index arrays of a block stay near 30 MB
+_BLOCK_VOXELS = 1 << 20  # voxels per block: its run tables take a few MB at most
 _BIG = np.iinfo(np.int64).max
 
 
@@ -48,40 +49,66 @@ class _Tables:
 
 
 def _group_min_max(
-    keys: np.ndarray, columns: list[np.ndarray]
+    keys: np.ndarray, lows: list[np.ndarray], highs: list[np.ndarray]
 ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """The distinct ``keys`` and, per key, the minimum and maximum of each column."""
+    """The distinct ``keys``; per key, the minimum of each column of ``lows`` and the
+    maximum of each column of ``highs``."""
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    lows = [np.minimum.reduceat(column[order], starts) for column in columns]
-    highs = [np.maximum.reduceat(column[order], starts) for column in columns]
-    return keys[starts], lows, highs
+    return (keys[starts], [np.minimum.reduceat(column[order], starts) for column in lows],
+            [np.maximum.reduceat(column[order], starts) for column in highs])
+
+
+def _runs(block: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The runs of equal positive values along the rows of ``block``, in memory order:
+    ``(value, plane, row, first column, last column)`` of each."""
+    n2 = block.shape[2]
+    flat = block.reshape(-1)  # a copy only for a strided view
+    starts = np.ones(flat.size, dtype=bool)
+    np.not_equal(flat[1:], flat[:-1], out=starts[1:])
+    starts[::n2] = True  # a run never crosses rows
+    first = np.flatnonzero(starts)
+    last = np.r_[first[1:], flat.size] - 1
+    values = flat[first]
+    positive = values > 0
+    first, last, values = first[positive], last[positive], values[positive]
+    row, start = np.divmod(first, n2)
+    plane, row = np.divmod(row, block.shape[1])
+    return values, plane, row, start, last - (first - start)
 
 
 def _scan_block(block: np.ndarray, offset: int, tables: _Tables, rank_weights: np.ndarray,
                 slice_axis: int) -> None:
-    """Add the positive voxels of ``block`` (planes ``offset...`` of the walk) to ``tables``."""
-    where = np.nonzero(block > 0)  # C order of the walk: the kernel's order
-    if where[0].size == 0:
+    """Add the positive voxels of ``block`` (planes ``offset...`` of the walk) to ``tables``,
+    a run of equal values at a time, as the kernel does."""
+    values, plane, row, start, end = _runs(block)
+    if values.size == 0:
         return
-    found, first_seen, inverse = np.unique(block[where], return_index=True,
-                                           return_inverse=True)
+    found, first_seen, inverse = np.unique(values, return_index=True, return_inverse=True)
     slot = tables.slots(found, first_seen)[inverse.reshape(-1)]
-    coords = [where[0] + offset, where[1], where[2]]
-    slots, lows, highs = _group_min_max(slot, coords)
+    plane += offset
+    slots, lows, highs = _group_min_max(slot, [plane, row, start], [plane, row, end])
     for axis in range(3):
         tables.lo[slots, axis] = np.minimum(tables.lo[slots, axis], lows[axis])
         tables.hi[slots, axis] = np.maximum(tables.hi[slots, axis], highs[axis])
-    tables.voxels += np.bincount(slot, minlength=tables.voxels.size)
-    rank = sum(coord * weight for coord, weight in zip(coords, rank_weights.tolist()))
-    _, first, _ = _group_min_max(slot, [rank])
+    tables.voxels += np.bincount(slot, weights=end - start + 1,
+                                 minlength=tables.voxels.size).astype(np.int64)
+    w0, w1, w2 = rank_weights.tolist()
+    _, first, _ = _group_min_max(slot, [plane * w0 + row * w1 + start * w2], [])
     tables.first[slots] = np.minimum(tables.first[slots], first[0])
     if slice_axis < 0:
         return
+    if slice_axis == 2:  # each voxel of a run is on a slice of its own
+        length = end - start + 1
+        slot, plane, row = (np.repeat(column, length) for column in (slot, plane, row))
+        start = end = np.arange(slot.size) - np.repeat(np.cumsum(length) - length - start,
+                                                       length)
+    coords = [(plane, plane), (row, row), (start, end)]
     others = [coords[axis] for axis in range(3) if axis != slice_axis]
     n_slices = tables.s_lo.shape[0]
-    keys, lows, highs = _group_min_max(slot * n_slices + coords[slice_axis], others)
+    keys, lows, highs = _group_min_max(slot * n_slices + coords[slice_axis][0],
+                                       [low for low, _ in others], [high for _, high in others])
     slots, slices = np.divmod(keys, n_slices)
     for side in range(2):
         old_lo = tables.s_lo[slices, slots, side]
