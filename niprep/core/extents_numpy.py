@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_BLOCK_VOXELS = 1 << 20  # voxels per block: its run tables take a few MB at most
+_BLOCK_VOXELS = 1 << 20  # voxels per block: its run tables stay within tens of MB
 _BIG = np.iinfo(np.int64).max
 
 
