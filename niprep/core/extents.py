@@ -48,21 +48,21 @@ class Extents:
 
 
 @numba.njit(cache=True, nogil=True)
-def _grow(table, size, fill):
+def grow(table, size, fill):
     out = np.full((size,) + table.shape[1:], fill, dtype=table.dtype)
     out[: table.shape[0]] = table
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def _grow_slices(table, size, fill):
+def grow_slices(table, size, fill):
     out = np.full((table.shape[0], size, table.shape[2]), fill, dtype=table.dtype)
     out[:, : table.shape[1]] = table
     return out
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _run_end(row, start):
+def run_end(row, start):
     """One past the last index of the run of ``row[start]`` that starts at ``start``."""
     value = row[start]
     end = start + 1
@@ -96,7 +96,7 @@ def _scan_rows(arr, lut, slot_of, rank_weights, slice_axis, values, lo, hi, voxe
             start = r2 if (a0 == r0 and a1 == r1) else 0
             while start < n2:
                 value = row[start]
-                stop = _run_end(row, start)
+                stop = run_end(row, start)
                 if not value > zero:
                     start = stop
                     continue
@@ -131,12 +131,12 @@ def _scan_rows(arr, lut, slot_of, rank_weights, slice_axis, values, lo, hi, voxe
                 rank = a0 * rank_weights[0] + a1 * rank_weights[1] + start * rank_weights[2]
                 first[slot] = min(first[slot], rank)
                 if slice_axis == 0:
-                    _widen(s_lo, s_hi, a0, slot, a1, a1, start, end)
+                    widen(s_lo, s_hi, a0, slot, a1, a1, start, end)
                 elif slice_axis == 1:
-                    _widen(s_lo, s_hi, a1, slot, a0, a0, start, end)
+                    widen(s_lo, s_hi, a1, slot, a0, a0, start, end)
                 elif slice_axis == 2:
                     for s in range(start, stop):
-                        _widen(s_lo, s_hi, s, slot, a0, a0, a1, a1)
+                        widen(s_lo, s_hi, s, slot, a0, a0, a1, a1)
                 start = stop
     return count, -1, -1, -1
 
@@ -166,20 +166,20 @@ def _scan(arr, lut, rank_weights, slice_axis):
         if a0 < 0:
             break
         cap *= 2
-        values = _grow(values, cap, zero)
-        lo = _grow(lo, cap, big)
-        hi = _grow(hi, cap, -1)
-        voxels = _grow(voxels, cap, 0)
-        first = _grow(first, cap, big)
+        values = grow(values, cap, zero)
+        lo = grow(lo, cap, big)
+        hi = grow(hi, cap, -1)
+        voxels = grow(voxels, cap, 0)
+        first = grow(first, cap, big)
         if slice_axis >= 0:
-            s_lo = _grow_slices(s_lo, cap, -1)
-            s_hi = _grow_slices(s_hi, cap, -1)
+            s_lo = grow_slices(s_lo, cap, -1)
+            s_hi = grow_slices(s_hi, cap, -1)
     return (values[:count], lo[:count], hi[:count], voxels[:count], first[:count],
             s_lo[:, :count], s_hi[:, :count])
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _widen(s_lo, s_hi, s, slot, p_lo, p_hi, q_lo, q_hi):
+def widen(s_lo, s_hi, s, slot, p_lo, p_hi, q_lo, q_hi):
     if s_lo[s, slot, 0] < 0:
         s_lo[s, slot, 0] = p_lo
         s_hi[s, slot, 0] = p_hi
@@ -231,28 +231,57 @@ def scan_extents(
             ``Extents.first``.
         slice_axis: also record each value's extents on every index of this axis.
     """
-    if array.ndim != 3:
-        raise ValueError(f"expected a 3-D array, got shape {array.shape}")
-    array = _scannable(array)
-    memory_order = sorted(range(3), key=lambda axis: -abs(array.strides[axis]))
-    walk = array.transpose(memory_order)
-    weight_of_axis = [0, 0, 0]
-    weight = 1
-    for axis in reversed(rank_axes):
-        weight_of_axis[axis] = weight
-        weight *= array.shape[axis]
-    rank_weights = np.array([weight_of_axis[axis] for axis in memory_order], dtype=np.int64)
-    walk_slice_axis = memory_order.index(slice_axis) if slice_axis is not None else -1
-    args = (walk, _slot_table(array.dtype), rank_weights, walk_slice_axis)
+    walk = Walk.of(array, rank_axes, slice_axis)
+    args = (walk.array, _slot_table(walk.array.dtype), walk.rank_weights, walk.slice_axis)
     if kernel_ready(_scan, tuple(numba.typeof(arg) for arg in args)):
-        values, lo, hi, voxels, first, s_lo, s_hi = _scan(*args)
-    else:
-        values, lo, hi, voxels, first, s_lo, s_hi = scan_walk(walk, rank_weights, walk_slice_axis)
-    back = np.argsort(memory_order)
-    found = Extents(values=values, lo=lo[:, back], hi=hi[:, back], voxels=voxels, first=first)
-    if slice_axis is None:
-        return found
-    others = [axis for axis in memory_order if axis != slice_axis]
-    order = np.argsort(others)
-    return Extents(found.values, found.lo, found.hi, found.voxels, found.first,
-                   slice_lo=s_lo[:, :, order], slice_hi=s_hi[:, :, order])
+        return walk.extents(*_scan(*args))
+    return walk.extents(*scan_walk(walk.array, walk.rank_weights, walk.slice_axis))
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A 3-D array seen in its memory order (last axis contiguous), as the kernels read it.
+
+    Args:
+        array: the array's axes in memory order, slowest first (a view, no copy).
+        memory_order: the array axis each walk axis is.
+        rank_weights: ``(3,)`` per walk axis, the step of a voxel's rank (see
+            ``Extents.first``).
+        slice_axis: the walk axis of the asked ``slice_axis``, ``-1`` for none.
+    """
+
+    array: np.ndarray
+    memory_order: tuple[int, int, int]
+    rank_weights: np.ndarray
+    slice_axis: int
+
+    @classmethod
+    def of(cls, array: np.ndarray, rank_axes: tuple[int, int, int],
+           slice_axis: int | None) -> Walk:
+        """The walk of ``array``; arguments as :func:`scan_extents` takes them."""
+        if array.ndim != 3:
+            raise ValueError(f"expected a 3-D array, got shape {array.shape}")
+        array = _scannable(array)
+        memory_order = tuple(sorted(range(3), key=lambda axis: -abs(array.strides[axis])))
+        weight_of_axis = [0, 0, 0]
+        weight = 1
+        for axis in reversed(rank_axes):
+            weight_of_axis[axis] = weight
+            weight *= array.shape[axis]
+        rank_weights = np.array([weight_of_axis[axis] for axis in memory_order], dtype=np.int64)
+        walk_slice_axis = memory_order.index(slice_axis) if slice_axis is not None else -1
+        return cls(array.transpose(memory_order), memory_order, rank_weights, walk_slice_axis)
+
+    def extents(self, values: np.ndarray, lo: np.ndarray, hi: np.ndarray, voxels: np.ndarray,
+                first: np.ndarray, s_lo: np.ndarray, s_hi: np.ndarray) -> Extents:
+        """The tables a kernel found on the walk, in the axes of the array as passed."""
+        back = np.argsort(self.memory_order)
+        found = Extents(values=values, lo=lo[:, back], hi=hi[:, back], voxels=voxels,
+                        first=first)
+        if self.slice_axis < 0:
+            return found
+        slice_axis = self.memory_order[self.slice_axis]
+        others = [axis for axis in self.memory_order if axis != slice_axis]
+        order = np.argsort(others)
+        return Extents(found.values, found.lo, found.hi, found.voxels, found.first,
+                       slice_lo=s_lo[:, :, order], slice_hi=s_hi[:, :, order])
