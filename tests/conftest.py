@@ -4,6 +4,7 @@ the outputs read back. One definition of each; test files import them from here 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 from collections.abc import Collection
 from pathlib import Path
@@ -32,6 +33,13 @@ TILTED = np.array([[0, 0, -2.0, 0], [1.0, 0, 0, 0], [0, -1.5, 0, 0], [0, 0, 0, 1
 
 
 # ------------------------------------------------------------------ volumes and files
+
+
+def neighbour_steps(connectivity: int) -> list[tuple[int, int, int]]:
+    """Offsets to the 6 face, 18 face+edge or 26 face+edge+corner neighbours."""
+    steps = [d for d in itertools.product((-1, 0, 1), repeat=3) if any(d)]
+    most_nonzero = {6: 1, 18: 2, 26: 3}[connectivity]
+    return [d for d in steps if sum(map(abs, d)) <= most_nonzero]
 
 
 def write_nifti(path: Path, array: np.ndarray, affine: np.ndarray | None = None) -> Path:

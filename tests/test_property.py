@@ -12,14 +12,13 @@ sizes), views, modes and options; the files written by ``extract_annotations_dat
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 from collections import deque
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import read_failures, read_tree, write_nifti
+from conftest import neighbour_steps, read_failures, read_tree, write_nifti
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -38,13 +37,6 @@ VOLUME_HEADERS = {
     "box": "X_MIN,Y_MIN,Z_MIN,X_MAX,Y_MAX,Z_MAX",
     "radius": "CENTER_X,CENTER_Y,CENTER_Z,RADIUS_X,RADIUS_Y,RADIUS_Z",
 }
-
-
-def neighbour_steps(connectivity: int) -> list[tuple[int, int, int]]:
-    """Offsets to the 6 face, 18 face+edge or 26 face+edge+corner neighbours."""
-    steps = [d for d in itertools.product((-1, 0, 1), repeat=3) if any(d)]
-    most_nonzero = {6: 1, 18: 2, 26: 3}[connectivity]
-    return [d for d in steps if sum(map(abs, d)) <= most_nonzero]
 
 
 def reference_annotations(volume, instances, connectivity, min_voxels, min_volume_mm3,

@@ -11,6 +11,7 @@ from monai.transforms import MapTransform, Transform
 from monai.utils import TransformBackends
 
 from niprep.core.annotations import Annotations
+from niprep.core.component_extents import component_extents
 from niprep.core.components import connected_components
 from niprep.core.extents import Extents, scan_extents
 from niprep.core.transforms.meta import read_meta
@@ -70,8 +71,7 @@ class MaskToBoxes(Transform):
         rank_axes = _rank_axes(source_axes)
         slice_axis = 0 if self.box_scope == "slice" else None
         if self.instances == "components":
-            labels = connected_components(array, self.connectivity)
-            found = scan_extents(labels, rank_axes=rank_axes, slice_axis=slice_axis)
+            found = component_extents(array, self.connectivity, rank_axes, slice_axis)
             values, order = self._component_order(array, found, rank_axes, voxel_volume)
         else:
             found = scan_extents(array, rank_axes=rank_axes, slice_axis=slice_axis)
