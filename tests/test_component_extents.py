@@ -107,6 +107,19 @@ def test_many_runs_and_labels_grow_the_tables(connectivity):
 
 
 @pytest.mark.parametrize("connectivity", [6, 18, 26])
+def test_runs_longer_than_a_compared_block(connectivity):
+    """Runs of up to 40 voxels, shifted from row to row and plane to plane."""
+    lengths = np.arange(1, 41)
+    row = np.repeat(np.resize(np.array([3, 0, 7, 3], dtype=np.uint8), lengths.size), lengths)
+    array = np.stack([np.stack([np.roll(row, 5 * a0 + 9 * a1) for a1 in range(4)])
+                      for a0 in range(3)])
+    walk = Walk.of(array, (0, 1, 2), 1)
+    found = walk.extents(*_scan_components(walk.array, walk.rank_weights, walk.slice_axis,
+                                           connectivity))
+    assert_matches(found, array, connectivity, (0, 1, 2), 1, values_are_labels=False)
+
+
+@pytest.mark.parametrize("connectivity", [6, 18, 26])
 def test_public_function_matches_a_flood_fill(connectivity):
     """:func:`component_extents` as a run calls it (the kernel, or the stand-in before the
     kernel is compiled): values are then labels, found again at the first voxel."""

@@ -112,6 +112,21 @@ def test_the_numpy_path_takes_a_large_volume_in_blocks():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("flipped", [False, True])
+def test_runs_longer_than_a_compared_block(flipped):
+    """Runs of every length from 1 to 40 voxels, ending on and beside the kernel's block
+    boundaries, in a contiguous and in a flipped row."""
+    lengths = np.arange(1, 41)
+    row = np.repeat(np.resize(np.array([3, 0, 7, 3], dtype=np.uint8), lengths.size), lengths)
+    walk = np.stack([np.roll(row, shift) for shift in range(8)])[None]
+    if flipped:
+        walk = walk[:, :, ::-1]
+    weights = np.array([1, 3, 7], dtype=np.int64)
+    for slice_axis in (-1, 0, 2):
+        expected = reference_scan(walk, weights, slice_axis)
+        assert_same_tables(_scan(walk, _slot_table(walk.dtype), weights, slice_axis), expected)
+
+
 TOY_KERNEL = '''
 import numba
 

@@ -19,6 +19,7 @@ from niprep.core.compile_aside import kernel_ready, prepare
 from niprep.core.extents_numpy import scan_walk
 
 _GROW = 64
+_BLOCK = 16  # voxels compared at once when following a run
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,20 @@ def grow_slices(table, size, fill):
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def run_end(row, start):
-    """One past the last index of the run of ``row[start]`` that starts at ``start``."""
+    """One past the last index of the run of ``row[start]`` that starts at ``start``.
+
+    Long runs are crossed a block at a time: the comparison of a block has no early exit,
+    so it is vectorised.
+    """
     value = row[start]
     end = start + 1
+    while end + _BLOCK <= row.shape[0]:
+        same = True
+        for offset in range(_BLOCK):
+            same &= row[end + offset] == value
+        if not same:
+            break
+        end += _BLOCK
     while end < row.shape[0] and row[end] == value:
         end += 1
     return end
