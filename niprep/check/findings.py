@@ -142,7 +142,10 @@ def mask_findings(case: str, mask: MaskFacts, options: Settings) -> list[Finding
         found.append(Finding(case, "touches_border", f"{len(touching)} of {annotations} touch "
                                                      f"the volume's edge ({options.view}): "
                                                      f"{shown}"))
-    if mask.tiny_components:
+    if mask.tiny_components and mask.components is None:  # instances="label"
+        found.append(Finding(case, "tiny_component", f"{count(mask.tiny_components, 'stray voxel')}"
+                                                     " (no 26-neighbour of the same value)"))
+    elif mask.tiny_components:
         found.append(Finding(case, "tiny_component", f"{mask.tiny_components} of "
                                                      f"{count(mask.components, 'component')} "
                                                      f"under {tiny_below(options)} voxels"))
