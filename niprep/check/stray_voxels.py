@@ -3,7 +3,7 @@
 A stray voxel is a one-voxel component of its value (26-connected); counting them needs
 no labelling. Candidates are the voxels whose two neighbours along the array's fastest
 memory axis both hold another value (a run of length one), found a cache-sized block of
-planes at a time; each candidate's 26 neighbours are then compared at once.
+planes at a time; the 24 other neighbours of all candidates are then compared at once.
 """
 
 from __future__ import annotations
@@ -19,20 +19,27 @@ _OFFSETS = np.array([step for step in itertools.product((-1, 0, 1), repeat=3)
 
 
 def _single_runs(block: np.ndarray) -> np.ndarray:
-    """Flat indices into ``block`` of the voxels whose neighbours along its last axis both
-    hold another value (a voxel at the end of a row has one such neighbour)."""
-    changes = block[..., 1:] != block[..., :-1]
-    single = np.empty(block.shape, dtype=bool)
-    single[..., 0] = changes[..., 0]
-    single[..., -1] = changes[..., -1]
-    np.logical_and(changes[..., 1:], changes[..., :-1], out=single[..., 1:-1])
+    """Flat indices into the C-contiguous 3-D ``block`` of the voxels whose neighbours along
+    its last axis both hold another value (one at the end of a row has one such neighbour).
+
+    The block is compared as one flat line (a row's last voxel with the next row's first
+    counts as a change), which costs a third of comparing it row by row.
+    """
+    line = block.reshape(-1)
+    changes = line[1:] != line[:-1]
+    changes[block.shape[-1] - 1 :: block.shape[-1]] = True  # rows do not touch
+    single = np.ones(line.size, dtype=bool)
+    if line.size > 1:
+        single[0], single[-1] = changes[0], changes[-1]
+        np.logical_and(changes[1:], changes[:-1], out=single[1:-1])
     return np.flatnonzero(single)
 
 
 def count_stray_voxels(array: np.ndarray) -> int:
     """The voxels ``> 0`` of a 3-D array that no 26-neighbour of the same value touches.
 
-    The array is read in its own memory order (any strides, no copy).
+    The array is read in its own memory order (any strides; a block of planes is copied
+    only when it is not contiguous).
 
     Args:
         array: a 3-D array; values ``<= 0`` (and NaN) are background.
@@ -43,22 +50,16 @@ def count_stray_voxels(array: np.ndarray) -> int:
     walk = array.transpose(memory_order)
     if walk.dtype.kind == "b":
         walk = walk.view(np.uint8)
-    shape = np.array(walk.shape)
     if walk.size == 0:
         return 0
-    if shape[2] == 1:  # one voxel per row: every voxel is a candidate
-        candidates = np.argwhere(walk > 0)
-    else:
-        planes = max(1, _BLOCK_VOXELS // int(shape[1] * shape[2]))
-        found = []
-        for start in range(0, int(shape[0]), planes):
-            block = walk[start : start + planes]
-            where = np.stack(np.unravel_index(_single_runs(block), block.shape), axis=1)
-            where[:, 0] += start
-            found.append(where)
-        candidates = np.concatenate(found)
-        candidates = candidates[walk[tuple(candidates.T)] > 0]
+    plane = walk.shape[1] * walk.shape[2]
+    planes = max(1, _BLOCK_VOXELS // plane)
+    found = [_single_runs(np.ascontiguousarray(walk[start : start + planes])) + start * plane
+             for start in range(0, walk.shape[0], planes)]
+    candidates = np.stack(np.unravel_index(np.concatenate(found), walk.shape), axis=1)
+    shape = np.array(walk.shape)
     values = walk[tuple(candidates.T)]
+    candidates, values = candidates[values > 0], values[values > 0]
     for step in _OFFSETS:
         if not len(candidates):
             break

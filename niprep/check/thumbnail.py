@@ -96,5 +96,6 @@ def thumbnail_png(name: str, image: np.ndarray | None, mask: np.ndarray | None,
         tiles = (_tiles(f"{name} image", image, None, none, values[:0])
                  + _tiles(f"{name} mask", mask, mask, boxes, values))
     buffer = io.BytesIO()
-    draw_tiles(tiles, columns=len(VIEW_AXES)).save(buffer, format="PNG")
+    # the fastest zlib level: half the default's time, files a sixth larger
+    draw_tiles(tiles, columns=len(VIEW_AXES)).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
