@@ -18,18 +18,25 @@ _OFFSETS = np.array([step for step in itertools.product((-1, 0, 1), repeat=3)
                      if step[:2] != (0, 0)], dtype=np.int64)
 
 
-def _single_runs(block: np.ndarray) -> np.ndarray:
+def _single_runs(block: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     """Flat indices into the C-contiguous 3-D ``block`` of the voxels whose neighbours along
     its last axis both hold another value (one at the end of a row has one such neighbour).
 
     The block is compared as one flat line (a row's last voxel with the next row's first
     counts as a change), which costs a third of comparing it row by row.
+
+    Args:
+        block: the voxels.
+        scratch: a bool array of at least ``2 * block.size`` elements, reused from block to
+            block (fresh arrays of this size cost page faults each time).
     """
     line = block.reshape(-1)
-    changes = line[1:] != line[:-1]
+    size = line.size
+    changes, single = scratch[: size - 1], scratch[size : 2 * size]
+    np.not_equal(line[1:], line[:-1], out=changes)
     changes[block.shape[-1] - 1 :: block.shape[-1]] = True  # rows do not touch
-    single = np.ones(line.size, dtype=bool)
-    if line.size > 1:
+    single[0] = single[-1] = True
+    if size > 1:
         single[0], single[-1] = changes[0], changes[-1]
         np.logical_and(changes[1:], changes[:-1], out=single[1:-1])
     return np.flatnonzero(single)
@@ -54,8 +61,9 @@ def count_stray_voxels(array: np.ndarray) -> int:
         return 0
     plane = walk.shape[1] * walk.shape[2]
     planes = max(1, _BLOCK_VOXELS // plane)
-    found = [_single_runs(np.ascontiguousarray(walk[start : start + planes])) + start * plane
-             for start in range(0, walk.shape[0], planes)]
+    scratch = np.empty(2 * planes * plane, dtype=bool)
+    found = [_single_runs(np.ascontiguousarray(walk[start : start + planes]), scratch)
+             + start * plane for start in range(0, walk.shape[0], planes)]
     candidates = np.stack(np.unravel_index(np.concatenate(found), walk.shape), axis=1)
     shape = np.array(walk.shape)
     values = walk[tuple(candidates.T)]
