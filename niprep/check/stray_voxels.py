@@ -82,7 +82,8 @@ def count_stray_voxels(array: np.ndarray) -> int:
 def stray_voxels_in_boxes(array: np.ndarray, values: np.ndarray, lo: np.ndarray,
                           hi: np.ndarray) -> int:
     """The stray voxels of ``array``, looked for inside each value's box when the boxes hold
-    fewer voxels than the volume (a few lesions in a large scan), else over the volume.
+    fewer voxels than the volume (a few lesions in a large scan), else inside the box of all
+    values (no voxel outside it can be a neighbour of the same value).
 
     Args:
         array: a 3-D mask.
@@ -90,8 +91,11 @@ def stray_voxels_in_boxes(array: np.ndarray, values: np.ndarray, lo: np.ndarray,
         lo: ``(N, 3)`` inclusive smallest index of each value.
         hi: ``(N, 3)`` inclusive largest index of each value.
     """
+    if not len(values):
+        return 0
     if np.prod(hi - lo + 1, axis=1).sum() >= array.size:
-        return count_stray_voxels(array)
+        low, high = lo.min(axis=0), hi.max(axis=0) + 1
+        return count_stray_voxels(array[low[0] : high[0], low[1] : high[1], low[2] : high[2]])
     return sum(
         count_stray_voxels(array[low[0] : high[0] + 1, low[1] : high[1] + 1,
                                  low[2] : high[2] + 1] == value)
