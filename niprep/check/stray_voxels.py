@@ -13,9 +13,11 @@ import itertools
 import numpy as np
 
 _BLOCK_VOXELS = 1 << 18  # voxels per block: its comparisons stay in the CPU's cache
-#: the 24 neighbours left once the two along the fastest axis have been looked at
-_OFFSETS = np.array([step for step in itertools.product((-1, 0, 1), repeat=3)
-                     if step[:2] != (0, 0)], dtype=np.int64)
+#: the 24 neighbours left once the two along the fastest axis have been looked at, those
+#: sharing a face first (the likeliest to hold the value: most candidates leave early)
+_OFFSETS = np.array(sorted((step for step in itertools.product((-1, 0, 1), repeat=3)
+                            if step[:2] != (0, 0)), key=lambda step: sum(map(abs, step))),
+                    dtype=np.int64)
 
 
 def _single_runs(block: np.ndarray, scratch: np.ndarray) -> np.ndarray:
