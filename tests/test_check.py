@@ -182,6 +182,21 @@ def test_only_cases_with_findings_have_thumbnails(checked):
         assert Image.open(output / "check" / "cases" / f"{name}.png").size[0] > 0
 
 
+def test_a_rerun_leaves_no_thumbnail_of_a_case_now_clean(tmp_path: Path):
+    flipped = affine(signs=(-1, 1, 1))
+    for name in ("a", "b", "c"):
+        write_nifti(tmp_path / "masks" / f"{name}_bbox.nii.gz", clean_mask(),
+                    flipped if name == "c" else None)
+    cases = tmp_path / "out" / "check" / "cases"
+    summary = check_dataset(None, tmp_path / "masks", tmp_path / "out", progress=False)
+    assert [(f.case, f.check) for f in summary.findings] == [("c", "orientation")]
+    assert sorted(path.name for path in cases.glob("*.png")) == ["c.png"]
+    write_nifti(tmp_path / "masks" / "c_bbox.nii.gz", clean_mask())
+    assert not check_dataset(None, tmp_path / "masks", tmp_path / "out",
+                             progress=False).findings
+    assert not list(cases.glob("*.png"))
+
+
 def test_thumbnail_shows_the_image_under_the_mask_contour(checked):
     output, _ = checked
     # a clean mask and image, stored with other axis codes (drawn after the map, as stored)

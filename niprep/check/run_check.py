@@ -151,6 +151,8 @@ def run_check(
     # the workers drew the cases with findings of their own; the others are drawn here
     later = {thumbnail_file(_key(case)): task.thumbnail(case) for case in cases
              if _key(case) in drawn and not case_findings(facts[_key(case)], settings)}
+    # a thumbnail left by an earlier run into this folder, of a case now without finding
+    OutputTree(output).remove(thumbnail_file(name) for name in names if name not in drawn)
     _place(output, {
         **later,
         CSV_FILE: csv_text(findings),
