@@ -37,8 +37,9 @@ def _single_runs(block: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     changes, single = scratch[: size - 1], scratch[size : 2 * size]
     np.not_equal(line[1:], line[:-1], out=changes)
     changes[block.shape[-1] - 1 :: block.shape[-1]] = True  # rows do not touch
-    single[0] = single[-1] = True
-    if size > 1:
+    if size == 1:  # a single voxel: no neighbour along the row
+        single[0] = True
+    else:
         single[0], single[-1] = changes[0], changes[-1]
         np.logical_and(changes[1:], changes[:-1], out=single[1:-1])
     return np.flatnonzero(single)
