@@ -90,8 +90,8 @@ class MaskFacts:
     def of(cls, array: np.ndarray, view_zooms: tuple[float, float, float],
            source_axes: tuple[int, int, int], options: Settings) -> MaskFacts:
         """The facts of a mask, from one pass over its voxels (and, with
-        ``instances="label"``, a count of the stray voxels, inside each value's box when the
-        boxes hold fewer voxels than the volume).
+        ``instances="label"``, a count of its stray voxels within the boxes that pass
+        found: :func:`~niprep.check.stray_voxels.stray_voxels_in_boxes`).
 
         Args:
             array: the mask, axes ``(slice, row, col)``.
