@@ -2,8 +2,10 @@
 
 The sample dataset holds masks only; images for them are made here (a soft body-like
 ellipse with noise, the lesions brighter), written to a temporary folder with the masks'
-affines, and the check runs over both. The distribution sheet and case_001's thumbnail are
-copied to ``docs/``.
+affines, and the check runs over both. The dataset is clean, and a clean case gets no
+thumbnail: one voxel of case_001's image, in a corner off its three central slices, is made
+NaN, so that the check finds it and draws the case. The distribution sheet and case_001's
+thumbnail are copied to ``docs/``.
 
 Usage: python examples/make_check_pictures.py
 """
@@ -43,6 +45,8 @@ def main() -> None:
             mask = nib.load(path)
             name = path.name.replace("_bbox", "")
             volume = image_for(np.asarray(mask.dataobj), number)
+            if name.startswith("case_001"):
+                volume[0, 0, 0] = np.nan  # a finding, so that the case is drawn
             nib.save(nib.Nifti1Image(volume, mask.affine), images / name)
         summary = niprep.check_dataset(images, MASKS, output, progress=False)
         print(f"niprep check: {summary.line()}")

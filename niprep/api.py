@@ -248,8 +248,9 @@ def check_dataset(
     Images and masks are paired by case name (``strip_suffix``). Writes
     ``<out>/check.csv`` (``CASE,CHECK,SEVERITY,DETAIL``, one row per finding, in case order;
     a clean case has none), ``check.json`` (the same rows) and, under ``<out>/check/``,
-    ``distribution.png`` (from the numbers in ``distribution.json``), every case's thumbnail
-    and facts (``cases/<case>.png``, ``cases/<case>.json``) and ``report.html``. A file that
+    ``distribution.png`` (from the numbers in ``distribution.json``), every case's facts
+    (``cases/<case>.json``), the thumbnail of every case with a finding
+    (``cases/<case>.png``) and ``report.html``. A file that
     cannot be read is an ``unreadable`` finding and is listed in
     ``<out>/<view>_check_failures.csv``. The README's dataset-check section lists the checks.
 

@@ -152,7 +152,7 @@ def test_details_carry_the_numbers(checked):
                                            "(2 NaN, 1 infinite)")
     assert detail["float", "non_integer"] == "1 non-integer value: 0.5"
     assert detail["outside", "label_values"] == "1 value not in classes (1, 2): 3"
-    assert detail["stray", "tiny_component"] == "1 of 3 components under 2 voxels"
+    assert detail["stray", "tiny_component"] == "1 stray voxel (no 26-neighbour of the same value)"
     assert detail["touching", "touches_border"] == (
         "1 of 2 annotations touch the volume's edge (axial): value 1 (first row)")
     assert detail["orient", "orientation"] == ("axis codes LPS, while 16 of 17 cases are RAS; "
@@ -172,9 +172,35 @@ def grey_of(slice_: np.ndarray, row: int, col: int) -> int:
     return int((float(slice_[row, col]) - low) * (255.0 / (high - low)))
 
 
+def test_only_cases_with_findings_have_thumbnails(checked):
+    output, _ = checked
+    drawn = {path.stem for path in (output / "check" / "cases").glob("*.png")}
+    # read cases with a finding of their own, drawn by the workers, and those whose findings
+    # need the whole dataset (orientation, spacing outlier, label values, unpaired), drawn after
+    assert drawn == set(PLANTED) - {"broken"}
+    for name in ("orient", "coarse", "outside", "lonely", "maskonly"):
+        assert Image.open(output / "check" / "cases" / f"{name}.png").size[0] > 0
+
+
+def test_a_rerun_leaves_no_thumbnail_of_a_case_now_clean(tmp_path: Path):
+    flipped = affine(signs=(-1, 1, 1))
+    for name in ("a", "b", "c"):
+        write_nifti(tmp_path / "masks" / f"{name}_bbox.nii.gz", clean_mask(),
+                    flipped if name == "c" else None)
+    cases = tmp_path / "out" / "check" / "cases"
+    summary = check_dataset(None, tmp_path / "masks", tmp_path / "out", progress=False)
+    assert [(f.case, f.check) for f in summary.findings] == [("c", "orientation")]
+    assert sorted(path.name for path in cases.glob("*.png")) == ["c.png"]
+    write_nifti(tmp_path / "masks" / "c_bbox.nii.gz", clean_mask())
+    assert not check_dataset(None, tmp_path / "masks", tmp_path / "out",
+                             progress=False).findings
+    assert not list(cases.glob("*.png"))
+
+
 def test_thumbnail_shows_the_image_under_the_mask_contour(checked):
     output, _ = checked
-    picture = np.asarray(Image.open(output / "check" / "cases" / "clean_1.png").convert("RGB"))
+    # a clean mask and image, stored with other axis codes (drawn after the map, as stored)
+    picture = np.asarray(Image.open(output / "check" / "cases" / "orient.png").convert("RGB"))
     zoom = zoom_for(16, 16)
     # the slices go through the centre of the largest box, value 1's: (5, 5, 3)
     axial = image_volume()[:, :, 3]
@@ -289,12 +315,13 @@ def test_bad_options_fail_in_one_line(tmp_path: Path, options, message):
 
 
 @pytest.mark.parametrize(("options", "tiny", "annotations", "slices"), [
-    ({}, "1 of 4 components under 2 voxels", 2, 6),
+    ({}, "1 stray voxel (no 26-neighbour of the same value)", 2, 6),
+    ({"instances": "components"}, "1 of 4 components under 2 voxels", 4, 6),
     # slice 6 holds only the stray voxel, slice 1 only the piece: no annotation there
     ({"instances": "components", "min_voxels": 3}, "2 of 4 components under 3 voxels", 2, 4),
 ])
-def test_components_are_counted_alike_in_both_instance_modes(tmp_path: Path, options, tiny,
-                                                            annotations, slices):
+def test_tiny_components_are_counted_in_each_instance_mode(tmp_path: Path, options, tiny,
+                                                          annotations, slices):
     mask = clean_mask()
     mask[12, 2, 6] = 1  # a stray voxel
     mask[1:3, 12, 1] = 2  # a two-voxel piece of value 2, on slice 1

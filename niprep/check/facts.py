@@ -15,7 +15,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from niprep.core.components import components_in_boxes
+from niprep.check.stray_voxels import stray_voxels_in_boxes
 from niprep.core.transforms.mask_to_boxes import MaskToBoxes
 from niprep.options import Settings
 
@@ -24,7 +24,8 @@ Number = int | float
 
 def tiny_below(options: Settings) -> int:
     """Components with fewer voxels than this are tiny: ``min_voxels`` (with
-    ``instances="components"``), and never under 2, so that a stray voxel always counts."""
+    ``instances="components"``), and never under 2, so that a stray voxel always counts
+    (with ``instances="label"``, where ``min_voxels`` is 0, the stray voxels are all)."""
     return max(options.min_voxels, 2)
 
 
@@ -70,8 +71,10 @@ class MaskFacts:
             col_lo, slice_hi, row_hi, col_hi)``, inclusive, in annotation order.
         view_shape: ``(slices, rows, cols)``.
         view_zooms: voxel size in mm along ``slice, row, col``.
-        components: connected components of the positive values.
-        tiny_components: those with fewer voxels than :func:`tiny_below`.
+        components: connected components of the positive values (``instances=
+            "components"``), or ``None``: with ``instances="label"`` they are not counted.
+        tiny_components: those with fewer voxels than :func:`tiny_below`; with
+            ``instances="label"``, the stray voxels (one-voxel components).
         annotated_slices: slices holding a voxel of an annotation.
     """
 
@@ -79,15 +82,16 @@ class MaskFacts:
     boxes: tuple[tuple[Number, int, int, int, int, int, int], ...]
     view_shape: tuple[int, int, int]
     view_zooms: tuple[float, float, float]
-    components: int
+    components: int | None
     tiny_components: int
     annotated_slices: int
 
     @classmethod
     def of(cls, array: np.ndarray, view_zooms: tuple[float, float, float],
            source_axes: tuple[int, int, int], options: Settings) -> MaskFacts:
-        """The facts of a mask, from one pass over its voxels (and the components of each
-        value inside its box, with ``instances="label"``).
+        """The facts of a mask, from one pass over its voxels (and, with
+        ``instances="label"``, a count of its stray voxels within the boxes that pass
+        found: :func:`~niprep.check.stray_voxels.stray_voxels_in_boxes`).
 
         Args:
             array: the mask, axes ``(slice, row, col)``.
@@ -95,20 +99,18 @@ class MaskFacts:
             source_axes: the stored axis of each of them (for the annotation order).
             options: ``instances``, ``connectivity``, ``min_voxels``.
         """
-        if options.instances == "label":  # components only inside each value's box
-            found = MaskToBoxes()(array, source_axes=source_axes)
+        if options.instances == "label":
+            found = MaskToBoxes(box_scope="slice")(array, source_axes=source_axes)
             values, lo, hi = found.values, found.lo, found.hi
-            pieces = components_in_boxes(array, values, lo, hi, found.voxels,
-                                         options.connectivity)
-            sizes = np.concatenate([size for size, _ in pieces] or [np.zeros(0, np.int64)])
-            present = np.zeros(array.shape[0], dtype=bool)
-            for start, (_, held) in zip(lo[:, 0], pieces):
-                present[start : start + len(held)] |= held
+            components = None
+            tiny = stray_voxels_in_boxes(array, values, lo, hi)
+            present = found.slice_present.any(axis=1)
         else:
             found = MaskToBoxes(instances="components", connectivity=options.connectivity)(
                 array, source_axes=source_axes
             )
-            sizes = found.voxels
+            components = len(found.voxels)
+            tiny = int(np.count_nonzero(found.voxels < tiny_below(options)))
             kept = found.voxels >= options.min_voxels
             values, lo, hi = found.values[kept], found.lo[kept], found.hi[kept]
             # a connected component holds a voxel on every slice between its first and last
@@ -125,8 +127,8 @@ class MaskFacts:
             boxes=boxes,
             view_shape=tuple(int(size) for size in array.shape),
             view_zooms=tuple(float(zoom) for zoom in view_zooms),
-            components=len(sizes),
-            tiny_components=int(np.count_nonzero(sizes < tiny_below(options))),
+            components=components,
+            tiny_components=tiny,
             annotated_slices=int(np.count_nonzero(present)),
         )
 
@@ -186,8 +188,15 @@ class CaseFacts:
         return (self.image or self.mask).axcodes
 
     def to_json(self) -> str:
-        """The facts as one JSON text (what :meth:`from_json` reads back)."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True) + "\n"
+        """The facts as one JSON text (what :meth:`from_json` reads back).
+
+        The parts hold only numbers, text and tuples of them, so their fields are written as
+        they are (``dataclasses.asdict`` would copy every box first: most of the time).
+        """
+        parts = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        data = {key: vars(part) if dataclasses.is_dataclass(part) else part
+                for key, part in parts.items()}
+        return json.dumps(data, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> CaseFacts:

@@ -128,21 +128,25 @@ def mask_findings(case: str, mask: MaskFacts, options: Settings) -> list[Finding
     if not mask.boxes:
         why = ("every component is under min_voxels" if mask.components else "no voxel > 0")
         found.append(Finding(case, "empty", f"no annotation: {why}"))
-    touching = []
-    last = np.array(mask.view_shape) - 1
-    for value, *bounds in mask.boxes:
-        lo, hi = np.array(bounds[:3]), np.array(bounds[3:])
-        edges = [f"first {_EDGES[axis]}" for axis in np.flatnonzero(lo == 0)]
-        edges += [f"last {_EDGES[axis]}" for axis in np.flatnonzero(hi == last)]
-        if edges:
-            touching.append(f"value {value:g} ({', '.join(edges)})")
-    if touching:
-        shown = "; ".join(touching[:SHOWN]) + ("; ..." if len(touching) > SHOWN else "")
+    bounds = np.array([box[1:] for box in mask.boxes], dtype=np.int64).reshape(-1, 6)
+    at_edge = np.concatenate([bounds[:, :3] == 0, bounds[:, 3:] == np.array(mask.view_shape) - 1],
+                             axis=1)
+    touching = np.flatnonzero(at_edge.any(axis=1))
+    if len(touching):
+        named = []
+        for index in touching[:SHOWN]:
+            edges = [f"{'first' if side < 3 else 'last'} {_EDGES[side % 3]}"
+                     for side in np.flatnonzero(at_edge[index])]
+            named.append(f"value {mask.boxes[index][0]:g} ({', '.join(edges)})")
+        shown = "; ".join(named) + ("; ..." if len(touching) > SHOWN else "")
         annotations = count(len(mask.boxes), "annotation")
         found.append(Finding(case, "touches_border", f"{len(touching)} of {annotations} touch "
                                                      f"the volume's edge ({options.view}): "
                                                      f"{shown}"))
-    if mask.tiny_components:
+    if mask.tiny_components and mask.components is None:  # instances="label"
+        found.append(Finding(case, "tiny_component", f"{count(mask.tiny_components, 'stray voxel')}"
+                                                     " (no 26-neighbour of the same value)"))
+    elif mask.tiny_components:
         found.append(Finding(case, "tiny_component", f"{mask.tiny_components} of "
                                                      f"{count(mask.components, 'component')} "
                                                      f"under {tiny_below(options)} voxels"))

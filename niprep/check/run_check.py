@@ -2,9 +2,10 @@
 
 The cases are paired by name, then mapped through the runner like any task (workers,
 backends, progress, resume, and ``<view>_check_failures.csv`` for the files it cannot
-read); each case stages its facts and thumbnail under ``check/cases/``. After the map the
-findings are computed from the facts of every case and written, with the distribution
-sheet and the report, in one go.
+read); each case stages its facts, and its thumbnail when it has a finding of its own, under
+``check/cases/``. After the map the findings are computed from the facts of every case and
+written, with the distribution sheet, the report and the thumbnails of the cases whose
+findings only the whole dataset shows, in one go.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from niprep.check.dataset import dataset_findings
+from niprep.check.dataset import case_findings, dataset_findings
 from niprep.check.facts import CaseFacts
 from niprep.check.findings import Finding, count
 from niprep.check.report import csv_text, html_text, json_text
 from niprep.check.sheet import distribution, sheet_png
-from niprep.check.task import CASES_FOLDER, CheckCase, CheckTask, facts_file
+from niprep.check.task import CASES_FOLDER, CheckCase, CheckTask, facts_file, thumbnail_file
 from niprep.options import Settings
 from niprep.run.inputs import Case, find_cases
 from niprep.run.output_tree import STATE_DIR, OutputTree
@@ -129,7 +130,8 @@ def run_check(
     cases, unpaired = pair_for_check(images, masks)
     stamps = tuple((case.filename, (stat := case.path.stat()).st_size, stat.st_mtime_ns)
                    for case in images or () if case.path.exists())
-    summary = run(CheckTask(settings, stamps), cases, output_path)
+    task = CheckTask(settings, stamps)
+    summary = run(task, cases, output_path)
     output = Path(output_path)
     failed = dict(summary.failures)
     names = [_key(case) for case in cases]
@@ -144,8 +146,15 @@ def run_check(
     result = CheckSummary(len(cases), errors, len(findings) - errors, tuple(findings), summary)
     numbers = distribution(names, facts, settings)
     relative = CASES_FOLDER.split("/", 1)[1]
-    thumbnails = {name: f"{relative}/{name}.png" for name in facts}
+    drawn = {finding.case for finding in findings if finding.case in facts}
+    thumbnails = {name: f"{relative}/{name}.png" for name in sorted(drawn)}
+    # the workers drew the cases with findings of their own; the others are drawn here
+    later = {thumbnail_file(_key(case)): task.thumbnail(case) for case in cases
+             if _key(case) in drawn and not case_findings(facts[_key(case)], settings)}
+    # a thumbnail left by an earlier run into this folder, of a case now without finding
+    OutputTree(output).remove(thumbnail_file(name) for name in names if name not in drawn)
     _place(output, {
+        **later,
         CSV_FILE: csv_text(findings),
         JSON_FILE: json_text(findings),
         NUMBERS_FILE: json.dumps(numbers, indent=1) + "\n",

@@ -8,13 +8,13 @@ numbers written beside it, which come from the same case facts as ``check.csv``.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PIL import Image, ImageDraw
 
 from niprep.check.facts import CaseFacts
+from niprep.check.png import png_bytes
 from niprep.core.classes import format_label
 from niprep.core.drawing import BACKGROUND, CAPTION_COLOUR, colour_of
 from niprep.options import Settings
@@ -147,6 +147,4 @@ def sheet_png(numbers: dict[str, Any]) -> bytes:
     _bars(pen, (PANEL[0], PANEL[1]), "voxel size per case (mm): x, y, z",
           [case["case"] for case in numbers["cases"]],
           [[size[axis] for size in spacing] for axis in range(3)], AXIS_COLOURS)
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(canvas)

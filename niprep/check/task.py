@@ -1,7 +1,8 @@
 """The check's per-case work in the runner: read a case once, keep its facts and thumbnail.
 
 Each case is staged and committed like any task's: ``check/cases/<case>.json`` (its
-:class:`~niprep.check.facts.CaseFacts`) and ``check/cases/<case>.png`` (its thumbnail).
+:class:`~niprep.check.facts.CaseFacts`) and, when the case has a finding of its own,
+``check/cases/<case>.png`` (its thumbnail).
 The dataset's files are written from the facts after the map (:mod:`niprep.check.run_check`).
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from niprep.check.dataset import case_findings
 from niprep.check.facts import CaseFacts, ImageFacts, MaskFacts, VolumeFacts
 from niprep.check.thumbnail import thumbnail_png
 from niprep.core.transforms import Orient, SliceView
@@ -71,7 +73,11 @@ def _boxes_along(mask: MaskFacts, view_axes: tuple[int, int, int]) -> tuple[np.n
 
 @dataclass(frozen=True)
 class CheckTask:
-    """Check one case: its facts and thumbnail, staged for the runner.
+    """Check one case: its facts, and its thumbnail when it has a finding of its own.
+
+    A case whose only findings compare it with the rest of the dataset (``orientation``,
+    ``spacing`` outliers, rare ``label_values``, ``unpaired``) is drawn after the map, by
+    :meth:`thumbnail`, once every case is known; a clean case costs no picture.
 
     Args:
         options: the check's validated options.
@@ -87,27 +93,44 @@ class CheckTask:
     total_row = "TOTAL_ANNOTATIONS"
 
     def __call__(self, case: CheckCase) -> CaseOutput:
+        summary, image, mask = self._read(case)
+        count = len(summary.mask_content.boxes) if summary.mask_content else 0
+        files = [(facts_file(case.name), summary.to_json())]
+        if case_findings(summary, self.options):
+            files.append((thumbnail_file(case.name), self._draw(summary, image, mask)))
+        return CaseOutput(count, files)
+
+    def thumbnail(self, case: CheckCase) -> bytes:
+        """The PNG bytes of a case's thumbnail, its volumes read again.
+
+        Args:
+            case: a case the map read without failing.
+        """
+        return self._draw(*self._read(case))
+
+    def _read(self, case: CheckCase) -> tuple[CaseFacts, np.ndarray | None, np.ndarray | None]:
+        """``(facts, image, mask)`` of a case, the volumes oriented (``None`` when absent)."""
         options = self.options
         orient = Orient(options.orientation)
         mask = image = None
         facts = {}
-        boxes = np.zeros((0, 6), dtype=np.int64)
-        values = np.zeros(0)
         if case.has_mask:
             mask, affine, meta = _read(case.path, "mask", LoadNifti(options.max_voxels), orient)
             slicer = SliceView(options.view)
             zooms = np.linalg.norm(affine[:3, :3], axis=0)[list(slicer.axes)]
             content = MaskFacts.of(slicer(mask), tuple(zooms), slicer.axes, options)
             facts.update(mask=VolumeFacts.of(meta), mask_content=content)
-            boxes, values = _boxes_along(content, slicer.axes)
         image_path = case.image if case.has_mask else case.path
         if image_path is not None:
             loader = LoadNifti(options.max_voxels, allow_non_finite=True)
             image, _, meta = _read(image_path, "image", loader, orient)
             facts.update(image=VolumeFacts.of(meta), image_content=ImageFacts.of(image))
-        summary = CaseFacts(case.name, **facts)
-        count = len(summary.mask_content.boxes) if summary.mask_content else 0
-        return CaseOutput(count, [
-            (facts_file(case.name), summary.to_json()),
-            (thumbnail_file(case.name), thumbnail_png(case.name, image, mask, boxes, values)),
-        ])
+        return CaseFacts(case.name, **facts), image, mask
+
+    def _draw(self, facts: CaseFacts, image: np.ndarray | None,
+              mask: np.ndarray | None) -> bytes:
+        """The thumbnail of a case read by :meth:`_read`."""
+        boxes, values = np.zeros((0, 6), dtype=np.int64), np.zeros(0)
+        if facts.mask_content is not None:
+            boxes, values = _boxes_along(facts.mask_content, SliceView(self.options.view).axes)
+        return thumbnail_png(facts.name, image, mask, boxes, values)

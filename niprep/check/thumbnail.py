@@ -10,11 +10,11 @@ on its own.
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
 
+from niprep.check.png import png_bytes
 from niprep.core.drawing import Tile, draw_tiles
 from niprep.core.transforms.slice_view import VIEW_AXES
 
@@ -95,6 +95,4 @@ def thumbnail_png(name: str, image: np.ndarray | None, mask: np.ndarray | None,
     else:
         tiles = (_tiles(f"{name} image", image, None, none, values[:0])
                  + _tiles(f"{name} mask", mask, mask, boxes, values))
-    buffer = io.BytesIO()
-    draw_tiles(tiles, columns=len(VIEW_AXES)).save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(draw_tiles(tiles, columns=len(VIEW_AXES)))

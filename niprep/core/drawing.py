@@ -113,8 +113,10 @@ def draw_tiles(tiles: Sequence[Tile], columns: int | None = None) -> Image.Image
         if tile.contour is not None:
             zoomed, border = _contour_pixels(tile.contour, zoom)
             pixels = np.asarray(picture.convert("RGB")).copy()
-            for value in np.unique(zoomed[border]):
-                pixels[border & (zoomed == value)] = colour_of(value)
+            # colour_of of every border pixel at once (a pass per value cost ~100 passes on
+            # a multi-organ slice)
+            pixels[border] = np.array(PALETTE, dtype=np.uint8)[
+                zoomed[border].astype(np.int64) % len(PALETTE)]
             picture = Image.fromarray(pixels)
         canvas.paste(picture, (left, top))
         corners = np.asarray(tile.boxes).astype(int).reshape(-1, 4).tolist()

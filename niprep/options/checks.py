@@ -98,13 +98,24 @@ def optional_text(name: str, value: Any) -> str | None:
     return value
 
 
-def optional_folder(name: str, value: Any) -> str | None:
-    """``None`` or a folder path (``str`` or ``os.PathLike``), returned as ``str``."""
-    if value is None:
-        return None
-    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
-        raise fail(name, value, "use None or a folder path")
-    return os.fspath(value)
+def optional_path(allowed: str) -> Check:
+    """``None`` or a path (``str`` or ``os.PathLike``), returned as ``str``; ``allowed``
+    says what to use instead."""
+
+    def check(name: str, value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+            raise fail(name, value, allowed)
+        return os.fspath(value)
+
+    return check
+
+
+optional_folder = optional_path("use None or a folder path")
+optional_file = optional_path("use None or a file path")
+#: the decoded-volume store's folder: a path, ``"auto"`` (the default folder) or ``None``
+store = optional_path("use a folder, 'auto' or None")
 
 
 def target_size(name: str, value: Any) -> tuple[int, int] | None:
@@ -142,27 +153,11 @@ def window(name: str, value: Any) -> str | tuple[float, float] | None:
     return check_window(value)
 
 
-def store(name: str, value: Any) -> str | None:
-    """``None``, ``"auto"`` or a folder path (returned as ``str``)."""
-    if value is not None and (not isinstance(value, (str, os.PathLike)) or not os.fspath(value)):
-        raise fail(name, value, "use a folder, 'auto' or None")
-    return None if value is None else os.fspath(value)
-
-
 def whole(name: str, value: Any) -> int:
     """A whole number (any sign)."""
     if not _is_int(value):
         raise fail(name, value, "use a whole number")
     return int(value)
-
-
-def optional_file(name: str, value: Any) -> str | None:
-    """``None`` or a file path (``str`` or ``os.PathLike``), returned as ``str``."""
-    if value is None:
-        return None
-    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
-        raise fail(name, value, "use None or a file path")
-    return os.fspath(value)
 
 
 def fractions(name: str, value: Any) -> tuple[float, float, float]:
