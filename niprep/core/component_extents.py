@@ -93,8 +93,8 @@ def _join(row, begin, end, starts, stops, labels, cursor, value, start, stop, re
 
 @numba.njit(cache=True, nogil=True)
 def _label_plane(walk, a0, prev_begin, prev_starts, prev_stops, prev_labels, begin, starts,
-                 stops, labels, parent, values, lo, hi, voxels, first, s_lo, s_hi, count,
-                 rank_weights, slice_axis, connectivity):
+                 stops, labels, parent, values, lo, hi, voxels, first, count, rank_weights,
+                 connectivity):
     """Label the runs of plane ``a0`` and add them to their labels' tables; the tables
     have room for one new label per run. Returns the number of labels."""
     n1 = walk.shape[1]
@@ -146,14 +146,26 @@ def _label_plane(walk, a0, prev_begin, prev_starts, prev_stops, prev_labels, beg
             voxels[label] += stop - start
             rank = a0 * rank_weights[0] + a1 * rank_weights[1] + start * rank_weights[2]
             first[label] = min(first[label], rank)
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _widen_plane(a0, begin, starts, stops, labels, s_lo, s_hi, slice_axis):
+    """Add the runs of plane ``a0``, as labelled, to their labels' per-slice boxes.
+
+    Done once the plane is labelled, so the per-slice tables (the largest) grow with the
+    labels found, not with the room a plane's runs might need.
+    """
+    for a1 in range(begin.shape[0] - 1):
+        for run in range(begin[a1], begin[a1 + 1]):
+            label, start, end = labels[run], starts[run], stops[run] - 1
             if slice_axis == 0:
                 widen(s_lo, s_hi, a0, label, a1, a1, start, end)
             elif slice_axis == 1:
                 widen(s_lo, s_hi, a1, label, a0, a0, start, end)
-            elif slice_axis == 2:
-                for s in range(start, stop):
+            else:
+                for s in range(start, end + 1):
                     widen(s_lo, s_hi, s, label, a0, a0, a1, a1)
-    return count
 
 
 @numba.njit(cache=True, nogil=True)
@@ -209,8 +221,8 @@ def _scan_components(walk, rank_weights, slice_axis, connectivity):
     hi = np.empty((cap, 3), dtype=np.int64)
     voxels = np.empty(cap, dtype=np.int64)
     first = np.empty(cap, dtype=np.int64)
-    s_lo = np.full((n_slices, cap if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
-    s_hi = np.full((n_slices, cap if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
+    s_lo = np.full((n_slices, 64 if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
+    s_hi = np.full((n_slices, 64 if slice_axis >= 0 else 0, 2), -1, dtype=np.int64)
     count = 0
     for a0 in range(n0):
         runs = _plane_runs(walk[a0], begin, starts, stops)
@@ -229,12 +241,14 @@ def _scan_components(walk, rank_weights, slice_axis, connectivity):
             hi = grow(hi, cap, 0)
             voxels = grow(voxels, cap, 0)
             first = grow(first, cap, 0)
-            if slice_axis >= 0:
-                s_lo = grow_slices(s_lo, cap, -1)
-                s_hi = grow_slices(s_hi, cap, -1)
         count = _label_plane(walk, a0, prev_begin, prev_starts, prev_stops, prev_labels, begin,
-                             starts, stops, labels, parent, values, lo, hi, voxels, first, s_lo,
-                             s_hi, count, rank_weights, slice_axis, connectivity)
+                             starts, stops, labels, parent, values, lo, hi, voxels, first, count,
+                             rank_weights, connectivity)
+        if slice_axis >= 0:
+            if count > s_lo.shape[1]:
+                s_lo = grow_slices(s_lo, max(2 * s_lo.shape[1], count), -1)
+                s_hi = grow_slices(s_hi, max(2 * s_hi.shape[1], count), -1)
+            _widen_plane(a0, begin, starts, stops, labels, s_lo, s_hi, slice_axis)
         prev_begin, begin = begin, prev_begin
         prev_starts, starts = starts, prev_starts
         prev_stops, stops = stops, prev_stops
