@@ -42,6 +42,7 @@ MODES: dict[str, dict[str, str]] = {
     "label": {},
     "components": {"instances": "components"},
     "slice-box": {"box_scope": "slice"},
+    "components-slice-box": {"instances": "components", "box_scope": "slice"},
 }
 
 
