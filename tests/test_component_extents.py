@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from niprep.core.component_extents import _scan_components, component_extents
+from niprep.core.components import connected_components
 from niprep.core.extents import Walk
 
 
@@ -127,3 +128,31 @@ def test_public_function_matches_a_flood_fill(connectivity):
     array = rng.choice(np.array([0, 3, 5], dtype=np.uint8), size=(5, 6, 7))
     found = component_extents(np.asfortranarray(array), connectivity, (1, 2, 0), 2)
     assert_matches(found, array, connectivity, (1, 2, 0), 2, values_are_labels=True)
+
+
+def _assert_labels_are_the_components(view, labels, connectivity):
+    """Labels are positive exactly on the foreground, equal across every connection of
+    equal values, and as many as the flood fill's components: the same partition."""
+    assert np.array_equal(labels > 0, view > 0)
+    for voxel in np.argwhere(view > 0).tolist():
+        for step in neighbour_steps(connectivity):
+            other = tuple(v + s for v, s in zip(voxel, step))
+            if all(0 <= o < n for o, n in zip(other, view.shape)) and view[other] == view[
+                    tuple(voxel)]:
+                assert labels[other] == labels[tuple(voxel)]
+    components = flood_fill(view, connectivity, (0, 1, 2), None)
+    assert len(np.unique(labels[labels > 0])) == len(components)
+
+
+@pytest.mark.parametrize("connectivity", [6, 26])
+@given(array=volumes())
+@settings(max_examples=40, deadline=None)
+def test_the_cc3d_path_labels_flipped_and_transposed_views_as_components(connectivity, array):
+    for view in (array[::-1], array[:, ::-1, ::-1], array.transpose(2, 0, 1)[::-1]):
+        _assert_labels_are_the_components(view, connected_components(view, connectivity),
+                                          connectivity)
+
+
+def test_the_cc3d_path_on_a_flipped_view_with_one_wide_axes():
+    view = np.array([0, 2, 2, 2], dtype=np.uint8).reshape(4, 1, 1)[::-1]
+    _assert_labels_are_the_components(view, connected_components(view, 26), 26)
