@@ -11,14 +11,18 @@ reads the same volumes once. The exit status is 0 whatever the verdict: this is 
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from synthetic_masks import DEFAULT_CACHE, dataset_specs, ensure_dataset, ensure_worked_example
+from synthetic_masks import (
+    dataset_arguments,
+    dataset_specs,
+    ensure_dataset,
+    ensure_worked_example,
+)
 
 import niprep
 
@@ -36,11 +40,7 @@ def wall_time(run: Callable[[Path], object], scratch: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller volumes")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    arguments = parser.parse_args()
+    arguments = dataset_arguments(__doc__.splitlines()[0], repeats=5).parse_args()
     example = ensure_worked_example(arguments.cache)
     with tempfile.TemporaryDirectory(prefix="niprep-bench-check-") as temporary:
         scratch = Path(temporary) / "out"

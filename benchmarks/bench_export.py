@@ -20,7 +20,6 @@ Run ``python benchmarks/bench_export.py [--quick] [--repeats N]``.
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import pstats
 import shutil
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-from synthetic_masks import DEFAULT_CACHE, dataset_specs, ensure_dataset
+from synthetic_masks import dataset_arguments, dataset_specs, ensure_dataset
 
 import niprep
 from niprep import export_detection_dataset
@@ -120,11 +119,7 @@ def profile_buckets(run: Callable[[], object]) -> tuple[float, dict[str, float]]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the smaller datasets")
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    arguments = parser.parse_args()
+    arguments = dataset_arguments(__doc__.splitlines()[0], repeats=2).parse_args()
     print(f"{'dataset':<14}{'slices':>8}{'csv s':>8}{'tiff s':>8}{'yolo s':>8}{'coco s':>8}"
           f"{'monai s':>9}{'yolo/csv':>10}")
     for spec in dataset_specs(arguments.quick):

@@ -48,8 +48,8 @@ from pathlib import Path
 from baseline import check_worked_example
 from measure import MODES, RESULT_PREFIX
 from synthetic_masks import (
-    DEFAULT_CACHE,
     DatasetSpec,
+    dataset_arguments,
     dataset_specs,
     ensure_dataset,
     ensure_worked_example,
@@ -398,11 +398,7 @@ def failures(rows: list[Row], t5: bool | None) -> list[str]:
 
 def _parse_args() -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller volumes (smoke run)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs, best kept")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="dataset cache")
-    return parser.parse_args()
+    return dataset_arguments(__doc__.splitlines()[0], repeats=3).parse_args()
 
 
 def main() -> None:

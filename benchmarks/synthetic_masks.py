@@ -85,6 +85,21 @@ QUICK_SPECS = (
 )
 
 
+def dataset_arguments(description: str, repeats: int) -> argparse.ArgumentParser:
+    """The options every benchmark over these datasets takes: ``--quick`` (the smaller
+    volumes), ``--repeats`` (timed runs, the best kept) and ``--cache`` (where they live).
+
+    Args:
+        description: the benchmark's one-line description.
+        repeats: the default of ``--repeats``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="smaller volumes")
+    parser.add_argument("--repeats", type=int, default=repeats, help="timed runs, best kept")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="dataset cache")
+    return parser
+
+
 def dataset_specs(quick: bool) -> tuple[DatasetSpec, ...]:
     """The datasets of a full run, or the smaller ones of a ``--quick`` run."""
     return QUICK_SPECS if quick else FULL_SPECS

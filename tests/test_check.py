@@ -136,34 +136,37 @@ def test_planted_problems_are_found_exactly(checked):
     assert (summary.errors, summary.warnings) == (errors, len(rows) - 1 - errors)
 
 
+#: the DETAIL of each planted finding but the broken file's (niprep's reason, checked apart)
+DETAILS = {
+    ("flip", "affine"): "image and mask place a corner of the volume 31.00 mm apart "
+                        "(affine_tolerance=0.01 mm); axis i is flipped (image R, mask L)",
+    ("resampled", "shape"): "image 16 x 16 x 8 voxels, mask 8 x 8 x 8",
+    ("resampled", "spacing"): "voxel sizes differ: image 1 x 1 x 1 mm, mask 2 x 2 x 1 mm",
+    ("coarse", "spacing"): "voxel size 3 x 1 x 1 mm is far from the dataset's median "
+                           "1 x 1 x 1 mm (more than 2x on an axis)",
+    ("nan", "non_finite"): "3 of 2048 image voxels are not finite (2 NaN, 1 infinite)",
+    ("float", "non_integer"): "1 non-integer value: 0.5",
+    ("outside", "label_values"): "1 value not in classes (1, 2): 3",
+    ("stray", "tiny_component"): "1 stray voxel (no 26-neighbour of the same value)",
+    ("touching", "touches_border"): "1 of 2 annotations touch the volume's edge (axial): "
+                                    "value 1 (first row)",
+    ("orient", "orientation"): "axis codes LPS, while 16 of 17 cases are RAS; "
+                               "orientation=RAS reorients every case",
+    ("empty", "empty"): "no annotation: no voxel > 0",
+    ("lonely", "unpaired"): "image without a mask of the same case name",
+    ("maskonly", "unpaired"): "mask without an image of the same case name",
+}
+
+
 def test_details_carry_the_numbers(checked):
     output, _ = checked
-    detail = {(case, check): text for case, check, _, text in read_rows(output / "check.csv")}
-    assert detail["flip", "affine"] == (
-        "image and mask place a corner of the volume 31.00 mm apart (affine_tolerance=0.01 mm);"
-        " axis i is flipped (image R, mask L)")
-    assert detail["resampled", "shape"] == "image 16 x 16 x 8 voxels, mask 8 x 8 x 8"
-    assert detail["resampled", "spacing"] == ("voxel sizes differ: image 1 x 1 x 1 mm, "
-                                              "mask 2 x 2 x 1 mm")
-    assert detail["coarse", "spacing"] == (
-        "voxel size 3 x 1 x 1 mm is far from the dataset's median 1 x 1 x 1 mm "
-        "(more than 2x on an axis)")
-    assert detail["nan", "non_finite"] == ("3 of 2048 image voxels are not finite "
-                                           "(2 NaN, 1 infinite)")
-    assert detail["float", "non_integer"] == "1 non-integer value: 0.5"
-    assert detail["outside", "label_values"] == "1 value not in classes (1, 2): 3"
-    assert detail["stray", "tiny_component"] == "1 stray voxel (no 26-neighbour of the same value)"
-    assert detail["touching", "touches_border"] == (
-        "1 of 2 annotations touch the volume's edge (axial): value 1 (first row)")
-    assert detail["orient", "orientation"] == ("axis codes LPS, while 16 of 17 cases are RAS; "
-                                                "orientation=RAS reorients every case")
-    assert detail["empty", "empty"] == "no annotation: no voxel > 0"
-    assert detail["lonely", "unpaired"] == "image without a mask of the same case name"
-    assert detail["maskonly", "unpaired"] == "mask without an image of the same case name"
-    assert detail["broken", "unreadable"].startswith("mask: not a NIfTI file")
+    rows = read_rows(output / "check.csv")[1:]
+    detail = {(case, check): text for case, check, _, text in rows}
+    broken = detail.pop(("broken", "unreadable"))
+    assert broken.startswith("mask: not a NIfTI file")
+    assert detail == DETAILS
     failures = read_rows(output / "axial_check_failures.csv")
-    assert failures == [["FILENAME", "ERROR"],
-                        ["broken_bbox.nii.gz", detail["broken", "unreadable"]]]
+    assert failures == [["FILENAME", "ERROR"], ["broken_bbox.nii.gz", broken]]
 
 
 def grey_of(slice_: np.ndarray, row: int, col: int) -> int:

@@ -69,6 +69,14 @@ def assert_matches(found, array, connectivity, rank_axes, slice_axis, values_are
             assert got == per_slice.get(s, ([-1, -1], [-1, -1]))
 
 
+def assert_kernel_matches(array, connectivity, rank_axes, slice_axis):
+    """The kernel's components of ``array`` are the flood fill's."""
+    walk = Walk.of(array, rank_axes, slice_axis)
+    found = walk.extents(*_scan_components(walk.array, walk.rank_weights, walk.slice_axis,
+                                           connectivity))
+    assert_matches(found, array, connectivity, rank_axes, slice_axis, values_are_labels=False)
+
+
 @st.composite
 def volumes(draw):
     """A small volume of two or three values (components touch and wind), seen through a
@@ -89,10 +97,7 @@ def volumes(draw):
 @given(array=volumes(), connectivity=st.sampled_from([6, 18, 26]),
        rank_axes=st.permutations([0, 1, 2]), slice_axis=st.sampled_from([None, 0, 1, 2]))
 def test_kernel_matches_a_flood_fill(array, connectivity, rank_axes, slice_axis):
-    walk = Walk.of(array, tuple(rank_axes), slice_axis)
-    found = walk.extents(*_scan_components(walk.array, walk.rank_weights, walk.slice_axis,
-                                           connectivity))
-    assert_matches(found, array, connectivity, rank_axes, slice_axis, values_are_labels=False)
+    assert_kernel_matches(array, connectivity, tuple(rank_axes), slice_axis)
 
 
 @pytest.mark.parametrize("connectivity", [6, 18, 26])
@@ -101,10 +106,7 @@ def test_many_runs_and_labels_grow_the_tables(connectivity):
     rng = np.random.default_rng(connectivity)
     array = rng.choice(np.array([0, 1, 2], dtype=np.uint8), size=(4, 12, 150), p=[0.5, 0.3, 0.2])
     array[:, :, 0] = 1  # a wall of value 1 that every plane's first column shares
-    walk = Walk.of(array, (2, 0, 1), 0)
-    found = walk.extents(*_scan_components(walk.array, walk.rank_weights, walk.slice_axis,
-                                           connectivity))
-    assert_matches(found, array, connectivity, (2, 0, 1), 0, values_are_labels=False)
+    assert_kernel_matches(array, connectivity, (2, 0, 1), 0)
 
 
 @pytest.mark.parametrize("connectivity", [6, 18, 26])
@@ -114,10 +116,7 @@ def test_runs_longer_than_a_compared_block(connectivity):
     row = np.repeat(np.resize(np.array([3, 0, 7, 3], dtype=np.uint8), lengths.size), lengths)
     array = np.stack([np.stack([np.roll(row, 5 * a0 + 9 * a1) for a1 in range(4)])
                       for a0 in range(3)])
-    walk = Walk.of(array, (0, 1, 2), 1)
-    found = walk.extents(*_scan_components(walk.array, walk.rank_weights, walk.slice_axis,
-                                           connectivity))
-    assert_matches(found, array, connectivity, (0, 1, 2), 1, values_are_labels=False)
+    assert_kernel_matches(array, connectivity, (0, 1, 2), 1)
 
 
 @pytest.mark.parametrize("connectivity", [6, 18, 26])

@@ -19,7 +19,16 @@ import numpy as np
 
 from niprep.core.compile_aside import kernel_ready
 from niprep.core.components import connected_components
-from niprep.core.extents import Extents, Walk, grow, grow_slices, run_end, scan_extents, widen
+from niprep.core.extents import (
+    Extents,
+    Walk,
+    add_run,
+    grow,
+    grow_slices,
+    run_end,
+    scan_extents,
+    widen,
+)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -136,16 +145,7 @@ def _label_plane(walk, a0, prev_begin, prev_starts, prev_stops, prev_labels, beg
                 first[label] = big
                 count += 1
             labels[run] = label
-            end = stop - 1
-            lo[label, 0] = min(lo[label, 0], a0)
-            hi[label, 0] = max(hi[label, 0], a0)
-            lo[label, 1] = min(lo[label, 1], a1)
-            hi[label, 1] = max(hi[label, 1], a1)
-            lo[label, 2] = min(lo[label, 2], start)
-            hi[label, 2] = max(hi[label, 2], end)
-            voxels[label] += stop - start
-            rank = a0 * rank_weights[0] + a1 * rank_weights[1] + start * rank_weights[2]
-            first[label] = min(first[label], rank)
+            add_run(lo, hi, voxels, first, rank_weights, label, a0, a1, start, stop)
     return count
 
 

@@ -133,15 +133,7 @@ def _scan_rows(arr, lut, slot_of, rank_weights, slice_axis, values, lo, hi, voxe
                 last_value = value
                 last_slot = slot
                 end = stop - 1
-                lo[slot, 0] = min(lo[slot, 0], a0)
-                hi[slot, 0] = max(hi[slot, 0], a0)
-                lo[slot, 1] = min(lo[slot, 1], a1)
-                hi[slot, 1] = max(hi[slot, 1], a1)
-                lo[slot, 2] = min(lo[slot, 2], start)
-                hi[slot, 2] = max(hi[slot, 2], end)
-                voxels[slot] += stop - start
-                rank = a0 * rank_weights[0] + a1 * rank_weights[1] + start * rank_weights[2]
-                first[slot] = min(first[slot], rank)
+                add_run(lo, hi, voxels, first, rank_weights, slot, a0, a1, start, stop)
                 if slice_axis == 0:
                     widen(s_lo, s_hi, a0, slot, a1, a1, start, end)
                 elif slice_axis == 1:
@@ -188,6 +180,21 @@ def _scan(arr, lut, rank_weights, slice_axis):
             s_hi = grow_slices(s_hi, cap, -1)
     return (values[:count], lo[:count], hi[:count], voxels[:count], first[:count],
             s_lo[:, :count], s_hi[:, :count])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def add_run(lo, hi, voxels, first, rank_weights, slot, a0, a1, start, stop):
+    """Count the run ``start:stop`` of row ``(a0, a1)`` into the box, voxel count and first
+    voxel's rank of ``slot``."""
+    lo[slot, 0] = min(lo[slot, 0], a0)
+    hi[slot, 0] = max(hi[slot, 0], a0)
+    lo[slot, 1] = min(lo[slot, 1], a1)
+    hi[slot, 1] = max(hi[slot, 1], a1)
+    lo[slot, 2] = min(lo[slot, 2], start)
+    hi[slot, 2] = max(hi[slot, 2], stop - 1)
+    voxels[slot] += stop - start
+    rank = a0 * rank_weights[0] + a1 * rank_weights[1] + start * rank_weights[2]
+    first[slot] = min(first[slot], rank)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
