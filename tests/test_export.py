@@ -521,6 +521,6 @@ def test_the_image_folder_is_a_key_of_the_paired_tasks_only(dataset, tmp_path):
            "task=annotations\n")
     done = _niprep("task=export", f"nii_folder={masks}", "output_path=out", cwd=tmp_path)
     assert (done.returncode, done.stderr) == (
-        2, "niprep: image_folder=None is not valid; the export needs the folder of the image "
-           "volumes\n")
+        2, "niprep: image_folder is required: add image_folder=PATH, the folder of the image "
+           "volumes paired with the masks by case name\n")
     assert not (tmp_path / "out").exists()

@@ -23,8 +23,8 @@ def check_export(settings: Settings) -> None:
             ``format="monai"``.
     """
     if settings.image_folder is None:
-        raise ValueError("image_folder=None is not valid; the export needs the folder of the "
-                         "image volumes")
+        raise ValueError("image_folder is required: add image_folder=PATH, the folder of the "
+                         "image volumes paired with the masks by case name")
     if settings.format == "monai":
         defaults = EXPORT_DATASET.defaults()
         for name in PICTURE_ONLY:
