@@ -59,3 +59,14 @@ def test_every_repository_path_named_in_the_docs_exists():
              for name in re.findall(pattern, text)}
     assert len(named) >= 10
     assert [(path, name) for path, name in sorted(named) if not (ROOT / name).exists()] == []
+
+
+def test_every_declared_option_has_a_row_in_the_reference():
+    from niprep.options import ENTRY_POINTS
+
+    rows = [line for line in REFERENCE.read_text(encoding="utf-8").splitlines()
+            if line.startswith("| ")]
+    declared = {name for entry in ENTRY_POINTS.values() for name in entry.options}
+    missing = sorted(name for name in declared
+                     if not any(f"| `{name}` |" in row for row in rows))
+    assert missing == []
