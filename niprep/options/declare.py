@@ -218,14 +218,6 @@ class Settings:
         object.__setattr__(self, "entry", state["entry"])
         object.__setattr__(self, "values", state["values"])
 
-    def get(self, name: str, default: Any = None) -> Any:
-        """The value of option ``name``, or ``default`` when the entry point lacks it."""
-        return self.values.get(name, default)
-
-    def replace(self, **changes: Any) -> Settings:
-        """The settings with some values changed, checked again."""
-        return ENTRY_POINTS[self.entry].settings({**self.values, **changes})
-
     def shaping(self) -> dict[str, Any]:
         """The values that change the bytes of a case's files (hashed for ``resume``)."""
         names: Iterable[str] = (
