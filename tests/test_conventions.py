@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from niprep.core.boxes import BOX_FORMATS, convert_boxes
+from niprep.core.boxes import BOX_FORMATS, convert_boxes, inclusive_corners
 from niprep.core.classes import ClassMap, check_classes
 from niprep.core.pictures import SlicePictures
 from niprep.core.window import WINDOW_PRESETS, Window, check_window
@@ -27,6 +27,13 @@ HI = np.array([[3, 5], [4, 4]])
 def test_box_formats(box_format, expected):
     assert box_format in BOX_FORMATS
     np.testing.assert_array_equal(convert_boxes(LO, HI, box_format, size=(10, 20)), expected)
+
+
+@pytest.mark.parametrize("box_format", BOX_FORMATS)
+def test_inclusive_corners_undo_every_format(box_format):
+    boxes = convert_boxes(LO, HI, box_format, size=(10, 20))
+    np.testing.assert_array_equal(inclusive_corners(boxes, box_format, size=(10, 20)),
+                                  [[2, 1, 5, 3], [4, 4, 4, 4]])
 
 
 def test_half_open_boxes_of_one_pixel_have_size_one():

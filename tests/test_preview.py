@@ -10,6 +10,7 @@ from conftest import worked_example_volume, write_nifti
 from PIL import Image
 
 from niprep import extract_annotations_dataset, extract_slices_dataset
+from niprep.core.boxes import BOX_FORMATS
 from niprep.core.drawing import CAPTION, GAP, PALETTE, zoom_for
 from niprep.training.dataset import AnnotatedSliceDataset
 from niprep.training.preview import save_preview, spread
@@ -45,11 +46,12 @@ def test_spread_is_even_and_keeps_both_ends():
     assert spread(9, 4) == [0, 1, 2, 3]
 
 
-@pytest.mark.parametrize("box_mode", ["csv", "monai"])
-def test_boxes_are_drawn_on_their_pixels(pair, tmp_path, box_mode):
+@pytest.mark.parametrize("formats", [{"box_mode": "monai"}, *({"box_format": name}
+                                                               for name in BOX_FORMATS)])
+def test_boxes_are_drawn_on_their_pixels(pair, tmp_path, formats):
     image, mask = pair
     dataset = AnnotatedSliceDataset.from_pairs([(image, mask)], target_size=(16, 16),
-                                               include_empty=False, box_mode=box_mode)
+                                               include_empty=False, **formats)
     path = save_preview(dataset, tmp_path / "qc" / "preview.png", count=len(dataset))
     picture = np.asarray(Image.open(path).convert("RGB"))
     zoom, columns = zoom_for(16, 16), 3  # six tiles: three columns, two rows

@@ -72,7 +72,11 @@ def convert_boxes(
             [(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height],
             axis=1,
         )
-    raise ValueError(
+    raise _unknown(box_format)
+
+
+def _unknown(box_format: str) -> ValueError:
+    return ValueError(
         f"box_format={box_format!r} is not valid; choose one of "
         + ", ".join(repr(name) for name in BOX_FORMATS)
     )
@@ -118,3 +122,41 @@ def convert_boxes_3d(
         f"box_format={box_format!r} is not valid; choose one of "
         + ", ".join(repr(name) for name in BOX_FORMATS_3D)
     )
+
+
+def inclusive_corners(
+    boxes: np.ndarray, box_format: str, size: tuple[int, int] | None = None
+) -> np.ndarray:
+    """The inverse of :func:`convert_boxes`: boxes of ``box_format`` as the CSVs' inclusive
+    ``x_min, y_min, x_max, y_max``.
+
+    Args:
+        boxes: ``(N, 4)`` boxes in ``box_format``.
+        box_format: one of :data:`BOX_FORMATS`.
+        size: ``(height, width)`` of the picture, needed by ``"cxcywh"``.
+
+    Returns:
+        ``(N, 4)`` float64 boxes.
+
+    Raises:
+        ValueError: an unknown ``box_format``, or ``"cxcywh"`` without ``size``.
+    """
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if box_format == "cxcywh":
+        if size is None:
+            raise ValueError("box_format='cxcywh' is normalised by the picture size; give size")
+        height, width = size
+        half_w, half_h = b[:, 2] * width / 2, b[:, 3] * height / 2
+        x0, y0 = b[:, 0] * width - half_w, b[:, 1] * height - half_h
+        x1, y1 = b[:, 0] * width + half_w, b[:, 1] * height + half_h
+    elif box_format == "csv":
+        x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 2] + 1, b[:, 3] + 1
+    elif box_format == "xyxy":
+        x0, y0, x1, y1 = b.T
+    elif box_format == "monai":
+        y0, x0, y1, x1 = b.T
+    elif box_format == "coco":
+        x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    else:
+        raise _unknown(box_format)
+    return np.rint(np.stack([x0, y0, x1 - 1, y1 - 1], axis=1))

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from niprep.core.boxes import inclusive_corners
 from niprep.core.drawing import Tile, draw_tiles
 from niprep.options import Settings
 from niprep.options.groups import ANNOTATION, IMAGE, INPUT
@@ -40,14 +41,7 @@ def spread(count: int, total: int) -> list[int]:
     return np.linspace(0, total - 1, count).round().astype(int).tolist()
 
 
-def _csv_corners(box: np.ndarray, box_mode: str) -> np.ndarray:
-    """Boxes as inclusive ``X_MIN, Y_MIN, X_MAX, Y_MAX`` whatever the dataset's box mode."""
-    if box_mode == "monai":
-        return np.stack([box[:, 1], box[:, 0], box[:, 3] - 1, box[:, 2] - 1], axis=1)
-    return box
-
-
-def draw_montage(items: Sequence[dict[str, Any]], box_mode: str = "csv") -> Image.Image:
+def draw_montage(items: Sequence[dict[str, Any]], box_format: str = "csv") -> Image.Image:
     """Draw items of :class:`~niprep.training.AnnotatedSliceDataset` side by side, boxes on top.
 
     Tiles sit on a grid of ``ceil(sqrt(n))`` columns (:func:`~niprep.core.drawing.draw_tiles`),
@@ -56,10 +50,11 @@ def draw_montage(items: Sequence[dict[str, Any]], box_mode: str = "csv") -> Imag
 
     Args:
         items: the items (``image``, ``box``, ``label``, ``case``, ``slice``).
-        box_mode: the ``box_mode`` of the dataset the items come from.
+        box_format: the ``box_format`` of the dataset the items come from.
     """
     return draw_tiles([
-        Tile(item["image"].numpy()[0], _csv_corners(item["box"].numpy(), box_mode),
+        Tile(item["image"].numpy()[0],
+             inclusive_corners(item["box"].numpy(), box_format, item["image"].shape[-2:]),
              item["label"].tolist(), f"{item['case']} s={item['slice']}")
         for item in items
     ])
@@ -100,7 +95,7 @@ def montage_png(dataset: AnnotatedSliceDataset, count: int = 8) -> bytes:
         raise ValueError("the dataset has no slice to preview")
     items = [dataset[index] for index in spread(count, len(dataset))]
     buffer = io.BytesIO()
-    draw_montage(items, dataset.options.box_mode).save(buffer, format="PNG")
+    draw_montage(items, dataset.box_format).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
