@@ -204,3 +204,15 @@ def test_batch_sampler_gives_each_worker_whole_cases(tmp_path, slices, split, pe
         assert sum(len(workers) > 1 for workers in workers_of.values()) == split
         assert {w for workers in workers_of.values() for w in workers} == {0, 1}
     assert len(sampler) == sum(1 for _ in sampler) == len(list(loader))
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"batch_size": 0}, "batch_size=0 is not valid; use a whole number >= 1"),
+    ({"batch_size": 2, "num_workers": -1}, "num_workers=-1 is not valid; use a whole number >= 0"),
+])
+def test_the_batch_sampler_refuses_bad_sizes(cases, arguments, message):
+    images, labels = cases
+    dataset = AnnotatedSliceDataset(images, labels, store=None)
+    with pytest.raises(ValueError) as error:
+        CaseGroupedBatchSampler(dataset, **arguments)
+    assert str(error.value) == message

@@ -24,6 +24,7 @@ from niprep.core.pictures import SlicePictures, load_view
 from niprep.core.pipeline import annotate
 from niprep.core.window import Window, WindowSpec
 from niprep.options import Settings
+from niprep.options.groups import ANNOTATION
 from niprep.training.store import VolumeStore
 
 VOLUME_FILE = "volume.npy"
@@ -31,10 +32,10 @@ RANGE_FILE = "range.json"
 ROWS_FILE = "rows.npz"
 T = TypeVar("T")
 #: the options that change a decoded image volume's bytes (and ``window``)
-VOLUME_SHAPED_BY = ("view", "orientation", "max_voxels")
-#: the options that change a label's boxes
-ROWS_SHAPED_BY = (*VOLUME_SHAPED_BY, "target_size", "instances", "connectivity", "min_voxels",
-                  "min_volume_mm3", "box_scope")
+VOLUME_SHAPED_BY = ("view", "orientation")
+#: the options that change a label's boxes: those and every annotation option
+ROWS_SHAPED_BY = (*VOLUME_SHAPED_BY, "target_size",
+                  *(option.name for option in ANNOTATION.options))
 
 
 def no_rows() -> SliceRows:

@@ -29,7 +29,7 @@ from niprep.core.classes import ClassMap, format_label
 from niprep.core.nifti_read import NiftiHeader, read_header
 from niprep.core.pictures import SlicePictures
 from niprep.core.transforms import Orient, SliceView, padding_offset
-from niprep.options import SLICE_SAMPLES, Settings
+from niprep.options import SLICE_SAMPLES, Settings, checks
 from niprep.run.inputs import CasePair, case_for, find_cases, pair_cases
 from niprep.training.case_data import CaseReader
 from niprep.training.store import StoreInfo, VolumeStore, store_folder
@@ -209,8 +209,7 @@ class AnnotatedSliceDataset(Dataset):
         store = None if folder is None else VolumeStore(folder, options.store_limit)
         if cache_size is None:
             cache_size = 2 if store is None else STORE_CACHE_SIZE
-        if not isinstance(cache_size, int) or isinstance(cache_size, bool) or cache_size < 1:
-            raise ValueError(f"cache_size={cache_size!r} is not valid; use a whole number >= 1")
+        cache_size = checks.count(1)("cache_size", cache_size)
         self.pairs = tuple(pairs)
         self.options = options
         self.box_format = _box_format(options)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
+from niprep.options import checks
 from niprep.training.dataset import AnnotatedSliceDataset
 
 
@@ -92,13 +93,8 @@ class CaseGroupedBatchSampler(CaseGroupedSampler):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__(dataset, shuffle, generator)
-        for name, value, minimum in (("batch_size", batch_size, 1),
-                                     ("num_workers", num_workers, 0)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-                raise ValueError(f"{name}={value!r} is not valid; use a whole number >= "
-                                 f"{minimum}")
-        self.batch_size = batch_size
-        self.num_workers = num_workers
+        self.batch_size = checks.count(1)("batch_size", batch_size)
+        self.num_workers = checks.count(0)("num_workers", num_workers)
 
     def _runs(self) -> list[int]:
         """The item count of each worker's run, the longer runs first."""
