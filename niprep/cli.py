@@ -99,7 +99,7 @@ def help_template(entry: EntryPoint) -> str:
         for option in group.options:
             rule = entry.needs.get(group.name) or option.needs
             text = option.help + (f" (only with {rule.wanted})" if rule else "")
-            keys[option.name] = (_shown(option.default), text)
+            keys[option.name] = (_shown(entry.options[option.name].default), text)
     width = max(len(f"{name}: {default}") for name, (default, _) in keys.items())
     lines = "\n".join(f"{name}: {default}".ljust(width + 2) + f"# {text}"
                       for name, (default, text) in keys.items())

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from conftest import clean_run, make_masks, moving_mask, snapshot, write_nifti
 
+from niprep.cli import _shown
 from niprep.options import ANNOTATIONS_DATASET, EXPORT_DATASET, SLICES_DATASET
 from niprep.run.output_lock import OutputLock
 
@@ -177,9 +178,11 @@ def test_task_slices_runs_the_slices_function(work: Path, tmp_path: Path) -> Non
 def test_help_lists_exactly_the_keys_of_the_task(arguments, entry, work: Path) -> None:
     done = niprep(*arguments, "--help", cwd=work)
     assert done.returncode == 0
-    keys = done.stdout.split("another task's) ==")[1].split("Relative paths")[0]
-    keys = [line.split(":")[0] for line in keys.splitlines() if ": " in line]
-    assert keys == ["nii_folder", "output_path", *entry.options]
+    listed = done.stdout.split("another task's) ==")[1].split("Relative paths")[0]
+    rows = [line.split("#")[0].split(": ", 1) for line in listed.splitlines() if ": " in line]
+    assert [key for key, _ in rows] == ["nii_folder", "output_path", *entry.options]
+    defaults = {key: default.strip() for key, default in rows[2:]}
+    assert defaults == {name: _shown(option.default) for name, option in entry.options.items()}
     assert "task: annotations, check, export, slices" in done.stdout
     assert os.listdir(work) == []
 
