@@ -200,6 +200,22 @@ def test_a_rerun_leaves_no_thumbnail_of_a_case_now_clean(tmp_path: Path):
     assert not list(cases.glob("*.png"))
 
 
+def test_a_resumed_case_with_a_new_finding_gets_its_thumbnail(tmp_path: Path):
+    for name in ("a", "b"):
+        write_pair(tmp_path, name, image_volume(), clean_mask(),
+                   mask_affine=affine(origin=(3.0, 0.0, 0.0)) if name == "b" else None)
+    out = tmp_path / "out"
+    loose = check_dataset(tmp_path / "images", tmp_path / "masks", out, progress=False,
+                          affine_tolerance=1000.0)
+    assert not loose.findings
+    strict = check_dataset(tmp_path / "images", tmp_path / "masks", out, progress=False,
+                           resume=True)
+    assert [(f.case, f.check) for f in strict.findings] == [("b", "affine")]
+    assert strict.run.skipped == 2  # the facts do not depend on the tolerance
+    assert (out / "check" / "cases" / "b.png").is_file()
+    assert 'href="cases/b.png"' in (out / "check" / "report.html").read_text()
+
+
 def test_thumbnail_shows_the_image_under_the_mask_contour(checked):
     output, _ = checked
     # a clean mask and image, stored with other axis codes (drawn after the map, as stored)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,9 @@ from niprep.check.sheet import distribution, sheet_png
 from niprep.check.task import CASES_FOLDER, CheckCase, CheckTask, facts_file, thumbnail_file
 from niprep.options import Settings
 from niprep.run.inputs import Case, find_cases
-from niprep.run.output_tree import STATE_DIR, OutputTree
-from niprep.run.runner import RunSummary, run
+from niprep.run.output_lock import OutputLock
+from niprep.run.output_tree import STATE_DIR, write_files
+from niprep.run.runner import LOCK_FILE, RunSummary, run
 
 CSV_FILE, JSON_FILE = "check.csv", "check.json"
 SHEET_FILE, NUMBERS_FILE, REPORT_FILE = ("check/distribution.png", "check/distribution.json",
@@ -92,19 +92,6 @@ def pair_for_check(
     return sorted(cases, key=_key), unpaired
 
 
-def _place(output: Path, files: dict[str, str | bytes]) -> None:
-    """Write each file aside under ``.niprep`` and move it into place (never through a link)."""
-    tree = OutputTree(output)
-    for relative, content in files.items():
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        with tempfile.NamedTemporaryFile(dir=output / STATE_DIR, delete=False) as staged:
-            staged.write(data)
-        try:
-            tree.place(staged.name, relative)
-        finally:
-            Path(staged.name).unlink(missing_ok=True)
-
-
 def run_check(
     label_folder: str | os.PathLike | None,
     output_path: str | os.PathLike,
@@ -148,17 +135,23 @@ def run_check(
     relative = CASES_FOLDER.split("/", 1)[1]
     drawn = {finding.case for finding in findings if finding.case in facts}
     thumbnails = {name: f"{relative}/{name}.png" for name in sorted(drawn)}
-    # the workers drew the cases with findings of their own; the others are drawn here
-    later = {thumbnail_file(_key(case)): task.thumbnail(case) for case in cases
-             if _key(case) in drawn and not case_findings(facts[_key(case)], settings)}
-    # a thumbnail left by an earlier run into this folder, of a case now without finding
-    OutputTree(output).remove(thumbnail_file(name) for name in names if name not in drawn)
-    _place(output, {
-        **later,
-        CSV_FILE: csv_text(findings),
-        JSON_FILE: json_text(findings),
-        NUMBERS_FILE: json.dumps(numbers, indent=1) + "\n",
-        SHEET_FILE: sheet_png(numbers),
-        REPORT_FILE: html_text(findings, thumbnails, result.line(), "distribution.png"),
-    })
+    with OutputLock(output / STATE_DIR / LOCK_FILE):
+        # the workers drew the cases with findings of their own (a case skipped by resume
+        # kept its picture); the others, and any picture missing, are drawn here
+        later = {}
+        for case in cases:
+            name = _key(case)
+            if name in drawn and (not case_findings(facts[name], settings)
+                                  or not (output / thumbnail_file(name)).is_file()):
+                later[thumbnail_file(name)] = task.thumbnail(case)
+        write_files(output, {
+            # a thumbnail left by an earlier run into this folder, of a case now without finding
+            **{thumbnail_file(name): None for name in names if name not in drawn},
+            **later,
+            CSV_FILE: csv_text(findings),
+            JSON_FILE: json_text(findings),
+            NUMBERS_FILE: json.dumps(numbers, indent=1) + "\n",
+            SHEET_FILE: sheet_png(numbers),
+            REPORT_FILE: html_text(findings, thumbnails, result.line(), "distribution.png"),
+        })
     return result

@@ -22,8 +22,6 @@ import yaml
 import niprep
 from niprep.core.classes import ClassMap
 from niprep.export.split import SPLIT_FILE, Split
-from niprep.run.atomic import write_then_move
-from niprep.run.output_tree import STATE_DIR, OutputTree
 
 #: the data-list key of each split, as MONAI's detection tutorials name them
 MONAI_KEYS = {"train": "training", "val": "validation", "test": "test"}
@@ -118,19 +116,3 @@ def dataset_files(
     else:
         files[DATALIST] = datalist_json(parts, split.names(), class_map)
     return files
-
-
-def write_files(output: Path, files: dict[str, str | bytes | None]) -> None:
-    """Write each file aside under ``.niprep/`` and rename it into place; remove the
-    ``None`` ones. The caller holds the output folder's lock.
-
-    Args:
-        output: the output folder.
-        files: ``{relative path: text, bytes or None}``.
-    """
-    tree = OutputTree(output)
-    tree.remove([path for path, text in files.items() if text is None])
-    for path, text in files.items():
-        if text is not None:
-            data = text.encode("utf-8") if isinstance(text, str) else text
-            write_then_move(data, path, output / STATE_DIR, move=tree.place)

@@ -21,7 +21,7 @@ import yaml
 
 from niprep.core.classes import ClassMap
 from niprep.core.pipeline import annotate
-from niprep.export.dataset import dataset_files, write_files
+from niprep.export.dataset import dataset_files
 from niprep.export.options import check_export, pipeline_settings
 from niprep.export.preview import export_preview
 from niprep.export.split import Split, group_of, make_split, read_split
@@ -31,7 +31,7 @@ from niprep.run.atomic import write_then_move
 from niprep.run.backends import choose_backend, open_backend
 from niprep.run.inputs import Case, CasePair, find_cases, pair_cases
 from niprep.run.output_lock import OutputLock
-from niprep.run.output_tree import STATE_DIR, check_output
+from niprep.run.output_tree import STATE_DIR, check_output, write_files
 from niprep.run.progress import Progress
 from niprep.run.runner import LOCK_FILE, RunSummary, run
 from niprep.run.staging import describe_error
@@ -171,11 +171,12 @@ def run_export(
     with OutputLock(output / STATE_DIR / LOCK_FILE):
         parts = [json.loads((output / part_path(case.name)).read_text(encoding="utf-8"))
                  for case in cases if case.filename not in failed]
-        write_files(output, dataset_files(output, settings.format, split, class_map, parts))
+        files = dataset_files(output, settings.format, split, class_map, parts)
+        if settings.format != "monai":
+            files.update(_preview(output, parts, settings))
+        write_files(output, files)
         _name_the_folders(output / STATE_DIR / f"{task.name}-{settings.view}.yaml",
                           image_folder, label_folder)
-        if settings.format != "monai":
-            write_files(output, _preview(output, parts, settings))
     left_out = sum(part["left_out"] for part in parts)
     if left_out:
         print(f"niprep: {left_out} box(es) of mask values that classes does not list were "

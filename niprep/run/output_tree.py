@@ -14,6 +14,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from niprep.run.atomic import write_then_move
+
 STATE_DIR = ".niprep"
 
 
@@ -233,3 +235,19 @@ class OutputTree:
 def _parent(relative: str) -> str:
     """The folder of a relative path (``""`` for the output folder itself)."""
     return relative.rpartition("/")[0]
+
+
+def write_files(output: Path, files: dict[str, str | bytes | None]) -> None:
+    """Write each file aside under ``.niprep/`` and rename it into place; remove the
+    ``None`` ones. The caller holds the output folder's lock.
+
+    Args:
+        output: the output folder.
+        files: ``{relative path: text, bytes or None}``.
+    """
+    tree = OutputTree(output)
+    tree.remove([path for path, text in files.items() if text is None])
+    for path, text in files.items():
+        if text is not None:
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            write_then_move(data, path, output / STATE_DIR, move=tree.place)
