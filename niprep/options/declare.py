@@ -98,8 +98,6 @@ class EntryPoint:
             ``preview_images``).
         changed_defaults: options whose default differs for this entry point (the export writes
             8-bit pictures unless told otherwise), by name.
-        shaping: override of which groups shape the output bytes (default: those whose
-            ``shapes_output`` is true and that have no entry in ``needs``).
     """
 
     name: str
@@ -210,13 +208,6 @@ class Settings:
             return self.values[name]
         except KeyError:
             raise AttributeError(f"{self.entry} takes no option {name!r}") from None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"entry": self.entry, "values": dict(self.values)}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        object.__setattr__(self, "entry", state["entry"])
-        object.__setattr__(self, "values", state["values"])
 
     def shaping(self) -> dict[str, Any]:
         """The values that change the bytes of a case's files (hashed for ``resume``)."""
