@@ -16,6 +16,7 @@ import nibabel as nib
 import numpy as np
 
 from niprep.check.stray_voxels import stray_voxels_in_boxes
+from niprep.core.nifti_read import non_finite_counts
 from niprep.core.transforms.mask_to_boxes import MaskToBoxes
 from niprep.options import Settings
 
@@ -149,14 +150,8 @@ class ImageFacts:
 
     @classmethod
     def of(cls, array: np.ndarray) -> ImageFacts:
-        """Count the non-finite voxels (min and max find them without a full-size mask)."""
-        nan = inf = 0
-        if array.dtype.kind == "f" and array.size and not (
-            np.isfinite(array.min()) and np.isfinite(array.max())
-        ):
-            nan = int(np.count_nonzero(np.isnan(array)))
-            inf = int(np.count_nonzero(np.isinf(array)))
-        return cls(int(array.size), nan, inf)
+        """Count the non-finite voxels."""
+        return cls(int(array.size), *non_finite_counts(array))
 
 
 @dataclass(frozen=True)

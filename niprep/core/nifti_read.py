@@ -218,16 +218,24 @@ def _check_length(path: str, offset: int, voxels: int, dtype: np.dtype) -> None:
         )
 
 
-def _check_finite(array: np.ndarray) -> None:
-    # min and max see any NaN or inf without allocating a mask the size of the volume
-    if array.dtype.kind == "f" and array.size and not (
+def non_finite_counts(array: np.ndarray) -> tuple[int, int]:
+    """``(NaN voxels, infinite voxels)`` of an array; min and max see any first, without a
+    mask the size of the volume, so a finite volume costs two reductions.
+
+    Args:
+        array: any array.
+    """
+    if array.dtype.kind != "f" or not array.size or (
         np.isfinite(array.min()) and np.isfinite(array.max())
     ):
-        non_finite = array.size - np.count_nonzero(np.isfinite(array))
-        if non_finite:
-            raise ValueError(
-                f"non-finite voxels: {non_finite} of {array.size} are NaN or infinite"
-            )
+        return 0, 0
+    return int(np.count_nonzero(np.isnan(array))), int(np.count_nonzero(np.isinf(array)))
+
+
+def _check_finite(array: np.ndarray) -> None:
+    non_finite = sum(non_finite_counts(array))
+    if non_finite:
+        raise ValueError(f"non-finite voxels: {non_finite} of {array.size} are NaN or infinite")
 
 
 def _not_a_volume(image: Any) -> str:
