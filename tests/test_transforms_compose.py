@@ -253,3 +253,13 @@ def test_apply_chain_keeps_a_users_error_whatever_its_words():
         apply_chain([failing_step], {})
     steps = [SliceViewd("x", view="sagittal"), MaskToBoxesd("x")]
     assert apply_chain(steps, {"x": worked_example_volume()})["x_boxes"].values.tolist() == [3, 7]
+
+
+def test_load_dict_wrapper_passes_allow_non_finite_on(tmp_path: Path):
+    volume = np.zeros((2, 2, 2), dtype=np.float32)
+    volume[0, 1, 1] = np.nan
+    path = write_nifti(tmp_path / "nan.nii.gz", volume)
+    with pytest.raises(ValueError, match="non-finite voxels: 1 of 8 are NaN or infinite"):
+        LoadNiftid("x")({"x": path})
+    loaded = LoadNiftid("x", allow_non_finite=True)({"x": path})["x"]
+    assert np.isnan(loaded[0, 1, 1]) and np.count_nonzero(np.isnan(loaded)) == 1

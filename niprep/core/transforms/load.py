@@ -60,6 +60,7 @@ class LoadNiftid(MapTransform):
         max_voxels: see :class:`LoadNifti`.
         meta_key_postfix: postfix of the key receiving the header facts.
         allow_missing_keys: do not raise for absent keys.
+        allow_non_finite: see :class:`LoadNifti`.
     """
 
     backend = LoadNifti.backend
@@ -70,9 +71,10 @@ class LoadNiftid(MapTransform):
         max_voxels: int = 2**31,
         meta_key_postfix: str = "meta",
         allow_missing_keys: bool = False,
+        allow_non_finite: bool = False,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
-        self.loader = LoadNifti(max_voxels)
+        self.loader = LoadNifti(max_voxels, allow_non_finite)
         self.meta_key_postfix = meta_key_postfix
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
