@@ -28,7 +28,7 @@ from niprep.export.split import Split, group_of, make_split, read_split
 from niprep.export.task import ExportTask, part_path
 from niprep.options import Settings
 from niprep.run.atomic import write_then_move
-from niprep.run.backends import choose_backend, open_backend
+from niprep.run.backends import backend_for
 from niprep.run.inputs import Case, CasePair, find_cases, pair_cases
 from niprep.run.output_lock import OutputLock
 from niprep.run.output_tree import STATE_DIR, check_output, write_files
@@ -66,10 +66,8 @@ def _mask_values(options: Settings, path: str) -> tuple[float, ...] | None:
 def _scan(pairs: Sequence[CasePair], options: Settings) -> dict[str, tuple[float, ...]]:
     """``{case: annotation values}`` of every readable mask, read on the run's backend."""
     extraction = pipeline_settings(options, box_scope="volume", target_size=None)
-    name = choose_backend(options.backend, options.workers, options.dask_address)
-    workers = max(1, min(options.workers, len(pairs)))
     found: dict[str, tuple[float, ...]] = {}
-    with open_backend(name, workers, options.dask_address, [__name__]) as backend, Progress(
+    with backend_for(options, len(pairs), [__name__]) as backend, Progress(
         total=len(pairs), disable=not options.progress, unit="case", desc="niprep scan masks"
     ) as bar:
         work = partial(_mask_values, extraction)

@@ -208,3 +208,26 @@ def open_backend(
     if name == "process":
         return ProcessBackend(workers, preload, prepare)
     return DaskBackend(workers, dask_address)
+
+
+def backend_for(options: Any, items: int, preload: Sequence[str]) -> Backend:
+    """The backend a run's options ask for, not yet entered: never more workers than
+    ``items``, and local workers forked once the extents kernels are prepared.
+
+    Args:
+        options: the run's options (``backend``, ``workers``, ``dask_address``).
+        items: how many items the run maps.
+        preload: modules worth importing once before local worker processes start.
+
+    Raises:
+        ValueError: ``dask_address`` is given with a backend other than dask.
+    """
+    name = choose_backend(options.backend, options.workers, options.dask_address)
+    workers = max(1, min(options.workers, items))
+    return open_backend(name, workers, options.dask_address, preload, _prepare_kernels)
+
+
+def _prepare_kernels() -> None:
+    from niprep.core.extents import prepare_kernel
+
+    prepare_kernel()

@@ -32,7 +32,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from niprep.run.atomic import write_then_move
-from niprep.run.backends import Backend, choose_backend, open_backend
+from niprep.run.backends import Backend, backend_for
 from niprep.run.fingerprint import task_fingerprint
 from niprep.run.inputs import Case
 from niprep.run.manifest import CaseRecord, Manifest, Slot
@@ -118,10 +118,7 @@ def run(
             run holds it; ``ConnectionError`` when the dask scheduler cannot be reached.
     """
     options = task.options
-    name = choose_backend(options.backend, options.workers, options.dask_address)
-    workers = max(1, min(options.workers, len(cases)))
-    with open_backend(name, workers, options.dask_address, [type(task).__module__],
-                      _prepare_kernels) as backend:
+    with backend_for(options, len(cases), [type(task).__module__]) as backend:
         output = prepare_output(output_path)
         state = output / STATE_DIR
         with OutputLock(state / LOCK_FILE):
@@ -140,12 +137,6 @@ def run(
             finally:
                 manifest.close()
                 _clear(scratch)
-
-
-def _prepare_kernels() -> None:
-    from niprep.core.extents import prepare_kernel
-
-    prepare_kernel()
 
 
 def _clear(path: Path) -> None:
