@@ -175,6 +175,8 @@ def test_broken_and_non_finite_files_are_listed_failures(dataset, tmp_path):
     assert summary.done == 8 and sorted(failures) == ["sub-01_ses-1.nii.gz",
                                                        "sub-02_ses-1.nii.gz"]
     assert "non-finite" in failures["sub-02_ses-1.nii.gz"]
+    # the mask's own diagnosis, from its header, before any voxel of the pair is read
+    assert failures["sub-01_ses-1.nii.gz"].startswith("'sub-01_ses-1.nii.gz': not a NIfTI file:")
     document = json.loads((out / "annotations" / "instances_train.json").read_text())
     assert not {"sub-01_ses-1", "sub-02_ses-1"} & {i["case"] for i in document["images"]}
 

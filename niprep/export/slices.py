@@ -93,41 +93,39 @@ class SliceEntry:
                 for i, box, area in zip(self.ids.tolist(), boxes.tolist(), self.areas.tolist())]
 
 
-def _row_members(annotations: Annotations, boxes: np.ndarray) -> np.ndarray:
-    """The annotation each row of ``annotations.slice_rows()`` shows."""
-    if annotations.slice_lo is None:
-        return boxes  # projected 3-D boxes: a row's box is its annotation's
-    return np.nonzero(annotations.slice_present)[1]  # the order slice_rows() lists them in
-
-
 def slice_entries(
     annotations: Annotations,
     mask: np.ndarray,
     offset: tuple[int, int],
     class_map: ClassMap,
     instance_labels: tuple[np.ndarray, np.ndarray] | None = None,
+    areas: bool = True,
 ) -> tuple[dict[int, SliceEntry], int]:
     """The boxes of every slice holding a box of a listed class, and the boxes left out.
 
     Args:
-        annotations: the mask's table, in the padded view frame.
+        annotations: the mask's table, in the padded view frame, with per-slice boxes
+            (``box_scope="slice"``).
         mask: the mask, axes ``(slice, row, col)``, not padded.
         offset: ``(row, col)`` where the slice sits in the padded picture.
         class_map: the dataset's classes.
         instance_labels: ``(labels, ids)`` of
             :meth:`~niprep.core.transforms.MaskToBoxes.component_labels` for
             ``instances="components"``; ``None``: an annotation is all voxels of its value.
+        areas: count each box's pixels (COCO's ``area``); ``False`` leaves them 0.
 
     Returns:
         ``({slice index: its boxes}, number of boxes of unlisted values)``.
     """
-    table = annotations.slice_rows()
-    members = _row_members(annotations, table.boxes)
-    ids, kept = class_map.lookup(table.values[table.boxes])
-    lo, hi = table.lo[table.boxes][kept], table.hi[table.boxes][kept]
+    table = annotations.slice_rows()  # with per-slice boxes, row n shows box n
+    members = np.nonzero(annotations.slice_present)[1]  # the annotation of each row
+    ids, kept = class_map.lookup(table.values)
+    lo, hi = table.lo[kept], table.hi[kept]
     slices, members = table.slices[kept], members[kept]
-    areas = np.empty(len(slices), dtype=np.int64)
+    counts = np.zeros(len(slices), dtype=np.int64)
     for row, (s, member) in enumerate(zip(slices.tolist(), members.tolist())):
+        if not areas:
+            break
         r0, c0 = lo[row] - offset
         r1, c1 = hi[row] - offset + 1
         if instance_labels is None:
@@ -135,13 +133,13 @@ def slice_entries(
         else:
             labels, label_ids = instance_labels
             inside = labels[s, r0:r1, c0:c1] == label_ids[member]
-        areas[row] = np.count_nonzero(inside)
+        counts[row] = np.count_nonzero(inside)
     entries = {}
     starts = np.flatnonzero(np.r_[True, slices[1:] != slices[:-1]]) if len(slices) else []
     for start, stop in zip(starts, [*starts[1:], len(slices)]):
         s = int(slices[start])
         entries[s] = SliceEntry(ids[start:stop], lo[start:stop], hi[start:stop],
-                                areas[start:stop])
+                                counts[start:stop])
     return entries, int(np.count_nonzero(~kept))
 
 

@@ -82,10 +82,10 @@ class ExportTask:
 
     def _pictures(self, case: Case, image: str, part: dict[str, Any]) -> CaseOutput:
         options = self.options
-        extraction = pipeline_settings(options)
-        data = apply_chain(build(extraction), {LABEL_KEY: case.path})
         check_pair(header_grid(image, options.max_voxels),
                    header_grid(case.path, options.max_voxels), options.affine_tolerance)
+        extraction = pipeline_settings(options)
+        data = apply_chain(build(extraction), {LABEL_KEY: case.path})
         annotations, mask = data[BOXES_KEY], data[LABEL_KEY]
         volume = load_view(image, extraction)
         if options.window is None:
@@ -93,14 +93,15 @@ class ExportTask:
         pictures = SlicePictures(volume, options.target_size, options.pad_value,
                                  dtype=np.uint16 if options.window is None else np.uint8,
                                  window=options.window)
+        areas = options.format == "coco"  # COCO's area; YOLO has none
         labels = None
-        if options.instances == "components":  # areas count a component's own pixels
+        if areas and options.instances == "components":  # a component's own pixels
             meta = data[f"{LABEL_KEY}_meta"]
             labels = MaskToBoxes(options.instances, options.connectivity, options.min_voxels,
                                  options.min_volume_mm3).component_labels(
                 mask, meta["voxel_volume"], meta["view_axes"])
         entries, left_out = slice_entries(annotations, mask, pictures.offset, self.class_map,
-                                          labels)
+                                          labels, areas)
         inside = body_slices(volume) if options.negatives_within == "image" else None
         chosen = choose_slices(sorted(entries), len(pictures), options, case.name, inside)
         stems = {s: PurePosixPath(slice_file_name(case.name, options.view, s)).stem

@@ -41,9 +41,9 @@ def datalist_entry(
     Returns:
         ``({"image": file name, "box": [[...], ...], "label": [...]}, left out)``.
     """
+    check_pair(header_grid(image_path, options.max_voxels),
+               header_grid(mask_path, options.max_voxels), options.affine_tolerance)
     array, meta = LoadNifti(options.max_voxels)(mask_path)
-    mask_grid = (os.path.basename(mask_path), meta["shape"], meta["affine"])
-    check_pair(header_grid(image_path, options.max_voxels), mask_grid, options.affine_tolerance)
     annotations = MaskToBoxes(options.instances, options.connectivity, options.min_voxels,
                               options.min_volume_mm3)(array, meta["voxel_volume"])
     ids, kept = class_map.lookup(annotations.values)
