@@ -242,9 +242,9 @@ def test_no_patient_in_two_splits_and_every_split_annotated(tmp_path):
     for p in range(12):
         for visit in range(p % 3 + 1):
             name = f"sub-{p:02d}_ses-{visit}"
-            mask = _mask(p) if p % 2 == 0 else np.zeros(SHAPE, dtype=np.uint8)
+            mask = np.full((2, 2, 1), p % 2 == 0, dtype=np.uint8)  # even: annotated
             write_nifti(images / f"{name}.nii.gz", np.zeros((2, 2, 1), dtype=np.uint8))
-            write_nifti(masks / f"{name}.nii.gz", mask[:2, :2, :1])
+            write_nifti(masks / f"{name}.nii.gz", mask)
     for seed in range(4):
         out = tmp_path / f"out{seed}"
         _export(images, masks, out, "monai", split=[0.5, 0.25, 0.25], split_seed=seed)
@@ -255,9 +255,21 @@ def test_no_patient_in_two_splits_and_every_split_annotated(tmp_path):
         assert all(len(names) == 1 for names in patients.values())
         per_split = {name: [p for p, names in patients.items() if name in names]
                      for name in ("train", "val", "test")}
-        assert [len(v) for v in per_split.values()] == [6, 3, 3]
-        for members in per_split.values():  # annotated patients (even numbers) everywhere
-            assert any(int(p[4:]) % 2 == 0 for p in members)
+        # annotated and empty patients are dealt apart: 6 of each as [3, 2, 1]
+        assert [len(v) for v in per_split.values()] == [6, 4, 2]
+        for members in per_split.values():
+            half = len(members) // 2  # as many annotated (even) patients as empty ones
+            assert sorted(int(p[4:]) % 2 for p in members) == [0] * half + [1] * half
+
+
+def test_every_split_asked_for_gets_a_patient_when_there_are_enough(tmp_path):
+    images, masks = tmp_path / "i", tmp_path / "m"
+    for p in range(3):
+        write_nifti(images / f"sub-{p}.nii.gz", np.zeros((2, 2, 1), dtype=np.uint8))
+        write_nifti(masks / f"sub-{p}.nii.gz", np.ones((2, 2, 1), dtype=np.uint8))
+    out = tmp_path / "out"
+    _export(images, masks, out, "monai", split=[0.8, 0.1, 0.1])
+    assert sorted(_split_of(out).values()) == ["test", "train", "val"]
 
 
 def test_split_is_stable_under_rerun_and_split_file_reuse(dataset, tmp_path):
