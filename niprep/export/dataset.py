@@ -21,7 +21,7 @@ import yaml
 
 import niprep
 from niprep.core.classes import ClassMap
-from niprep.export.split import SPLIT_FILE, Split
+from niprep.export.split import SPLIT_FILE, SPLITS, Split
 
 #: the data-list key of each split, as MONAI's detection tutorials name them
 MONAI_KEYS = {"train": "training", "val": "validation", "test": "test"}
@@ -109,7 +109,7 @@ def dataset_files(
     if format == "yolo":
         files[DATA_YAML] = data_yaml(output, split.names(), class_map)
     elif format == "coco":
-        for name in MONAI_KEYS:
+        for name in SPLITS:
             chosen = [part for part in parts if part["split"] == name]
             files[coco_file(name)] = (coco_json(chosen, class_map)
                                       if name in split.names() else None)
