@@ -136,7 +136,20 @@ def test_unpaired_files_are_reported_once_and_left_out(cases):
     assert len(record) == 1
     message = str(record[0].message)
     assert "2 file(s)" in message and "'c.nii.gz'" in message and "'lonely.nii.gz'" in message
+    assert message == ("left out 2 file(s) with no partner of the same case name: "
+                       "image 'c.nii.gz', image 'lonely.nii.gz'")
     assert sorted({dataset[n]["case"] for n in range(len(dataset))}) == ["a", "b"]
+
+
+def test_no_image_with_a_label_is_an_error_naming_the_files(cases, tmp_path):
+    images, _ = cases
+    other = tmp_path / "other"
+    write_nifti(other / "z.nii.gz", np.zeros((2, 2, 2), dtype=np.uint8))
+    with pytest.raises(ValueError) as error:
+        AnnotatedSliceDataset(images, other)
+    assert str(error.value) == (
+        "no image has a label of the same case name (after strip_suffix); left out: "
+        "image 'a.nii.gz', image 'b.nii.gz', image 'c.nii.gz', label 'z.nii.gz'")
 
 
 def test_from_pairs_in_given_order_and_a_missing_label_gives_no_box(cases):
