@@ -15,6 +15,7 @@ import numpy as np
 from niprep.check.facts import CaseFacts
 from niprep.check.findings import (
     CHECKS,
+    SHOWN,
     Finding,
     count,
     image_findings,
@@ -113,10 +114,10 @@ def label_outliers(facts: Sequence[CaseFacts], options: Settings) -> list[Findin
     for case in masks:
         rare = [v for v in whole[case.name] if holders[v] < options.rare_label_share * len(masks)]
         if rare:
-            counts = ", ".join(f"{value:g} in {holders[value]}" for value in rare[:3])
+            counts = ", ".join(f"{value:g} in {holders[value]}" for value in rare[:SHOWN])
             found.append(Finding(case.name, "label_values",
                                  f"rare values (masks holding them, of {len(masks)}): {counts}"
-                                 f"{', ...' if len(rare) > 3 else ''}; under rare_label_share="
+                                 f"{', ...' if len(rare) > SHOWN else ''}; under rare_label_share="
                                  f"{options.rare_label_share:g}"))
     return found
 

@@ -87,6 +87,12 @@ class MaskFacts:
     tiny_components: int
     annotated_slices: int
 
+    @property
+    def bounds(self) -> np.ndarray:
+        """``(N, 6)`` int64 ``slice_lo, row_lo, col_lo, slice_hi, row_hi, col_hi`` of each
+        annotation, as :attr:`boxes` holds them after the value."""
+        return np.array([box[1:] for box in self.boxes], dtype=np.int64).reshape(-1, 6)
+
     @classmethod
     def of(cls, array: np.ndarray, view_zooms: tuple[float, float, float],
            source_axes: tuple[int, int, int], options: Settings) -> MaskFacts:

@@ -128,7 +128,7 @@ def mask_findings(case: str, mask: MaskFacts, options: Settings) -> list[Finding
     if not mask.boxes:
         why = ("every component is under min_voxels" if mask.components else "no voxel > 0")
         found.append(Finding(case, "empty", f"no annotation: {why}"))
-    bounds = np.array([box[1:] for box in mask.boxes], dtype=np.int64).reshape(-1, 6)
+    bounds = mask.bounds
     at_edge = np.concatenate([bounds[:, :3] == 0, bounds[:, 3:] == np.array(mask.view_shape) - 1],
                              axis=1)
     touching = np.flatnonzero(at_edge.any(axis=1))

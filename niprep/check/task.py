@@ -64,7 +64,7 @@ def _boxes_along(mask: MaskFacts, view_axes: tuple[int, int, int]) -> tuple[np.n
                                                                              np.ndarray]:
     """``(N, 6)`` inclusive ``lo, hi`` of each annotation along the (oriented) mask's own
     axes, from the view frame the facts hold, and ``(N,)`` their values."""
-    table = np.array([box[1:] for box in mask.boxes], dtype=np.int64).reshape(-1, 6)
+    table = mask.bounds
     boxes = np.empty_like(table)
     boxes[:, list(view_axes)] = table[:, :3]
     boxes[:, [3 + axis for axis in view_axes]] = table[:, 3:]
