@@ -143,7 +143,7 @@ def run_check(
             name = _key(case)
             if name in drawn and (not case_findings(facts[name], settings)
                                   or not (output / thumbnail_file(name)).is_file()):
-                later[thumbnail_file(name)] = task.thumbnail(case)
+                later[thumbnail_file(name)] = task.thumbnail(case, facts[name])
         write_files(output, {
             # a thumbnail left by an earlier run into this folder, of a case now without finding
             **{thumbnail_file(name): None for name in names if name not in drawn},

@@ -93,43 +93,58 @@ class CheckTask:
     total_row = "TOTAL_ANNOTATIONS"
 
     def __call__(self, case: CheckCase) -> CaseOutput:
-        summary, image, mask = self._read(case)
+        image, mask, facts = self._volumes(case)
+        summary = self._facts(case.name, image, mask, facts)
         count = len(summary.mask_content.boxes) if summary.mask_content else 0
         files = [(facts_file(case.name), summary.to_json())]
         if case_findings(summary, self.options):
             files.append((thumbnail_file(case.name), self._draw(summary, image, mask)))
         return CaseOutput(count, files)
 
-    def thumbnail(self, case: CheckCase) -> bytes:
+    def thumbnail(self, case: CheckCase, facts: CaseFacts) -> bytes:
         """The PNG bytes of a case's thumbnail, its volumes read again.
 
         Args:
             case: a case the map read without failing.
+            facts: the facts the map found for it.
         """
-        return self._draw(*self._read(case))
+        image, mask, _ = self._volumes(case)
+        return self._draw(facts, image, mask)
 
-    def _read(self, case: CheckCase) -> tuple[CaseFacts, np.ndarray | None, np.ndarray | None]:
-        """``(facts, image, mask)`` of a case, the volumes oriented (``None`` when absent)."""
+    def _volumes(self, case: CheckCase) -> tuple[np.ndarray | None, np.ndarray | None, dict]:
+        """``(image, mask, header facts)`` of a case, the volumes oriented (``None`` when
+        absent), and the mask's oriented affine under ``"mask_affine"``."""
         options = self.options
         orient = Orient(options.orientation)
         mask = image = None
-        facts = {}
+        facts: dict = {}
         if case.has_mask:
-            mask, affine, meta = _read(case.path, "mask", LoadNifti(options.max_voxels), orient)
-            slicer = SliceView(options.view)
-            zooms = np.linalg.norm(affine[:3, :3], axis=0)[list(slicer.axes)]
-            content = MaskFacts.of(slicer(mask), tuple(zooms), slicer.axes, options)
-            facts.update(mask=VolumeFacts.of(meta), mask_content=content)
+            mask, facts["mask_affine"], meta = _read(case.path, "mask",
+                                                      LoadNifti(options.max_voxels), orient)
+            facts["mask"] = VolumeFacts.of(meta)
         image_path = case.image if case.has_mask else case.path
         if image_path is not None:
             loader = LoadNifti(options.max_voxels, allow_non_finite=True)
             image, _, meta = _read(image_path, "image", loader, orient)
-            facts.update(image=VolumeFacts.of(meta), image_content=ImageFacts.of(image))
-        return CaseFacts(case.name, **facts), image, mask
+            facts["image"] = VolumeFacts.of(meta)
+        return image, mask, facts
+
+    def _facts(self, name: str, image: np.ndarray | None, mask: np.ndarray | None,
+               facts: dict) -> CaseFacts:
+        """The case's facts from its volumes and their headers (:meth:`_volumes`)."""
+        content = {}
+        if mask is not None:
+            slicer = SliceView(self.options.view)
+            zooms = np.linalg.norm(facts["mask_affine"][:3, :3], axis=0)[list(slicer.axes)]
+            content["mask_content"] = MaskFacts.of(slicer(mask), tuple(zooms), slicer.axes,
+                                                   self.options)
+        if image is not None:
+            content["image_content"] = ImageFacts.of(image)
+        return CaseFacts(name, image=facts.get("image"), mask=facts.get("mask"), **content)
 
     def _draw(self, facts: CaseFacts, image: np.ndarray | None,
               mask: np.ndarray | None) -> bytes:
-        """The thumbnail of a case read by :meth:`_read`."""
+        """The thumbnail of a case from its facts and oriented volumes."""
         boxes, values = np.zeros((0, 6), dtype=np.int64), np.zeros(0)
         if facts.mask_content is not None:
             boxes, values = _boxes_along(facts.mask_content, SliceView(self.options.view).axes)
