@@ -127,19 +127,13 @@ def convert_boxes_3d(
 def inclusive_corners(
     boxes: np.ndarray, box_format: str, size: tuple[int, int] | None = None
 ) -> np.ndarray:
-    """The inverse of :func:`convert_boxes`: boxes of ``box_format`` as the CSVs' inclusive
-    ``x_min, y_min, x_max, y_max``.
+    """The inverse of :func:`convert_boxes` (same formats, ``size`` and errors): ``(N, 4)``
+    boxes of ``box_format`` as the CSVs' inclusive ``x_min, y_min, x_max, y_max``, float64.
 
     Args:
         boxes: ``(N, 4)`` boxes in ``box_format``.
         box_format: one of :data:`BOX_FORMATS`.
-        size: ``(height, width)`` of the picture, needed by ``"cxcywh"``.
-
-    Returns:
-        ``(N, 4)`` float64 boxes.
-
-    Raises:
-        ValueError: an unknown ``box_format``, or ``"cxcywh"`` without ``size``.
+        size: ``(height, width)`` of the picture, for ``"cxcywh"``.
     """
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if box_format == "cxcywh":
