@@ -6,8 +6,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from concurrent.futures.process import BrokenProcessPool
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from conftest import clean_run, make_masks, snapshot
 from distributed import LocalCluster
 
 from niprep.run.backends import ProcessBackend, choose_backend
+from niprep.run.process_pool import WorkerLost
 
 OPTIONS = dict(data_mode="radius", write_empty=True, save_stats=True, include_label=True)
 
@@ -61,55 +61,120 @@ def test_a_dask_address_needs_the_dask_backend(masks: Path, tmp_path: Path) -> N
     assert not (tmp_path / "out").exists()
 
 
-def test_a_worker_that_dies_costs_its_item_not_the_run() -> None:
-    with ProcessBackend(1) as backend:
-        outcomes = dict(backend.imap_unordered(os._exit, [3]))
-    assert isinstance(outcomes[0], BrokenProcessPool)
+def _die_on_three(item: int) -> int:
+    if item == 3:
+        os._exit(3)
+    return item * 10
 
 
-def _parent_of_worker(_: object) -> int:
-    return os.getppid()
+def _fail_on_two(item: int) -> int:
+    if item == 2:
+        raise ValueError("two is refused")
+    return _die_on_three(item)
+
+
+def test_a_worker_that_dies_costs_its_item_only_and_is_replaced() -> None:
+    with ProcessBackend(2) as backend:
+        outcomes = dict(backend.imap_unordered(_fail_on_two, range(6)))
+    lost, refused = outcomes.pop(3), outcomes.pop(2)
+    assert isinstance(lost, WorkerLost) and "exit code 3" in str(lost)
+    assert isinstance(refused, ValueError) and str(refused) == "two is refused"
+    assert outcomes == {0: 0, 1: 10, 4: 40, 5: 50}
+    with ProcessBackend(2) as backend:  # the pool left behind is whole
+        assert dict(backend.imap_unordered(_die_on_three, [1, 2])) == {0: 10, 1: 20}
+
+
+def _worker_pid(_: object) -> int:
+    return os.getpid()
+
+
+def test_a_run_takes_the_workers_an_earlier_run_left_idle() -> None:
+    with ProcessBackend(2) as backend:
+        first = {pid for _, pid in backend.imap_unordered(_worker_pid, range(8))}
+    with ProcessBackend(3) as backend:
+        second = {pid for _, pid in backend.imap_unordered(_worker_pid, range(12))}
+    assert len(first) == 2 and len(second) == 3 and first < second
+    assert os.getpid() not in second
 
 
 FORKING_PROGRAM = """
-import json, os, sys
+import json, os, sys, threading
 from niprep import extract_annotations_dataset
 from niprep.run.backends import ProcessBackend
 
 def parent_of_worker(_):
     return os.getppid()
 
+stop = threading.Event()
+if sys.argv[4] == "thread":
+    threading.Thread(target=stop.wait).start()
 prepared = []
 with ProcessBackend(2, prepare=lambda: prepared.append(True)) as backend:
     parents = {parent for _, parent in backend.imap_unordered(parent_of_worker, [0, 1])}
 extract_annotations_dataset(sys.argv[1], sys.argv[2], workers=2, backend="process",
                             progress=False, **json.loads(sys.argv[3]))
+stop.set()
 print(parents == {os.getpid()}, prepared)
 """
 
 
+@pytest.mark.parametrize(("other_thread", "forked"), [(False, ["True", "[True]"]),
+                                                        (True, ["False", "[]"])])
 def test_workers_are_forked_from_this_process_only_while_no_other_thread_runs(
-    masks: Path, tmp_path: Path
+    masks: Path, tmp_path: Path, other_thread: bool, forked: list[str]
 ) -> None:
-    """A fresh program (one thread) forks its workers, after ``prepare``; a program with
-    another thread takes them from the fork server; all write the same bytes."""
+    """A program with one thread forks its workers, after ``prepare``; a program with
+    another thread takes them from the fork server; both write the serial run's bytes."""
     done = subprocess.run(
-        [sys.executable, "-c", FORKING_PROGRAM, str(masks), str(tmp_path / "forked"),
-         json.dumps(OPTIONS)], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", FORKING_PROGRAM, str(masks), str(tmp_path / "process"),
+         json.dumps(OPTIONS), "thread" if other_thread else "alone"],
+        capture_output=True, text=True, check=True,
     )
-    assert done.stdout.split() == ["True", "[True]"]
-
-    prepared = []
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        with ProcessBackend(2, prepare=lambda: prepared.append(True)) as backend:
-            parents = {parent for _, parent in backend.imap_unordered(_parent_of_worker, [0])}
-        served = clean_run(masks, tmp_path / "served", backend="process", workers=2, **OPTIONS)
-    finally:
-        stop.set()
-        thread.join()
-    assert os.getpid() not in parents and prepared == []
+    assert done.stdout.split() == forked
     serial = clean_run(masks, tmp_path / "serial", backend="serial", **OPTIONS)
-    assert snapshot(tmp_path / "forked") == served == serial
+    assert snapshot(tmp_path / "process") == serial
+
+
+IDLE_PROGRAM = """
+import multiprocessing, os, sys, time
+from niprep.run import process_pool
+process_pool.IDLE_SECONDS = float(sys.argv[1])
+from niprep.run.backends import ProcessBackend
+
+def worker_pid(_):
+    return os.getpid()
+
+with ProcessBackend(2) as backend:
+    print(*{pid for _, pid in backend.imap_unordered(worker_pid, range(4))}, flush=True)
+if sys.argv[2] == "end":
+    os._exit(0)  # no clean-up: the workers are left to notice by themselves
+deadline = time.monotonic() + 30
+while multiprocessing.active_children() and time.monotonic() < deadline:
+    time.sleep(0.1)
+print(not multiprocessing.active_children())
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_idle_workers_exit_after_their_idle_time() -> None:
+    done = subprocess.run([sys.executable, "-c", IDLE_PROGRAM, "0.5", "wait"],
+                          capture_output=True, text=True, check=True)
+    pids, gone = done.stdout.splitlines()
+    assert len(pids.split()) == 2 and gone == "True"
+
+
+def test_workers_exit_when_the_process_that_started_them_ends_abruptly() -> None:
+    done = subprocess.run([sys.executable, "-c", IDLE_PROGRAM, "300", "end"],
+                          capture_output=True, text=True, check=True)
+    pids = [int(pid) for pid in done.stdout.split()]
+    deadline = time.monotonic() + 30
+    while any(map(_running, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(pids) == 2 and not any(map(_running, pids))

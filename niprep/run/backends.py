@@ -10,13 +10,11 @@ starts the run (a shared file system on a cluster).
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from types import TracebackType
 from typing import Any, Protocol
+
+from niprep.run.process_pool import ProcessBackend
 
 DASK_CONNECT_TIMEOUT = "10s"
 
@@ -59,7 +57,7 @@ def _outcome(future: Any) -> Any:
     """A finished future's result, or the exception that ended its worker."""
     try:
         return future.result()
-    except Exception as error:  # BrokenProcessPool, KilledWorker, ...
+    except Exception as error:  # KilledWorker, ...
         return error
 
 
@@ -77,59 +75,6 @@ class SerialBackend:
     ) -> Iterator[tuple[int, Any]]:
         for index, item in enumerate(items):
             yield index, function(item)
-
-
-class ProcessBackend:
-    """A pool of local processes that start with what this process has imported.
-
-    Where it is safe, the workers are forked from this process: they start in
-    milliseconds, with the task's modules imported and any kernel already compiled. It
-    is safe on Linux while this process runs no other Python thread (one could hold a
-    lock the copy would never see released; native pools such as the BLAS threads reset
-    themselves at a fork), so the workers are forked when the pool opens, before the run
-    starts its progress bar. Otherwise they come from a fork server (a fresh interpreter
-    that imports ``preload`` once, then forks each worker) or, where there is none, are
-    spawned.
-
-    Args:
-        workers: number of processes.
-        preload: modules the fork server imports before forking workers.
-        prepare: called in this process before it forks the workers, to do once what
-            each of them would do at its first item.
-    """
-
-    def __init__(self, workers: int, preload: Sequence[str] = (),
-                 prepare: Callable[[], None] | None = None) -> None:
-        self.workers = workers
-        self.preload = list(preload)
-        self.prepare = prepare
-        self._pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> ProcessBackend:
-        methods = multiprocessing.get_all_start_methods()
-        if sys.platform.startswith("linux") and threading.active_count() == 1:
-            context = multiprocessing.get_context("fork")
-            if self.prepare is not None:
-                self.prepare()
-        elif "forkserver" in methods:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(self.preload)
-        else:
-            context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
-        if context.get_start_method() == "fork":
-            self._pool.submit(int)  # forks every worker now, while no thread runs
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def imap_unordered(
-        self, function: Callable[[Any], Any], items: Sequence[Any]
-    ) -> Iterator[tuple[int, Any]]:
-        futures = {self._pool.submit(function, item): index for index, item in enumerate(items)}
-        for future in as_completed(futures):
-            yield futures[future], _outcome(future)
 
 
 class DaskBackend:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ class CaseRecord:
     source: InputFingerprint | None = None
 
     def to_json(self) -> dict[str, Any]:
-        source = asdict(self.source) if self.source is not None else None
+        source = vars(self.source).copy() if self.source is not None else None
         return {"filename": self.filename, "count": self.count, "files": self.files,
                 "task": self.task, "source": source}
 
@@ -111,15 +111,20 @@ class Manifest:
 
     def begin(self, slot: Slot, files: list[str]) -> None:
         """Note that the slot's files are about to be replaced by ``files``."""
-        self._apply({"op": "pending", "slot": list(slot), "files": files})
+        self._pending[slot] = list(files)
+        self._journal_line({"op": "pending", "slot": list(slot), "files": files})
 
     def finish(self, slot: Slot, record: CaseRecord) -> None:
         """Note that the slot's files are now exactly ``record.files``."""
-        self._apply({"op": "done", "slot": list(slot), "record": record.to_json()})
+        self._pending.pop(slot, None)
+        self._set_record(slot, record)
+        self._journal_line({"op": "done", "slot": list(slot), "record": record.to_json()})
 
     def forget(self, slot: Slot) -> None:
         """Note that the slot has no file any more."""
-        self._apply({"op": "forget", "slot": list(slot)})
+        self._pending.pop(slot, None)
+        self._set_record(slot, None)
+        self._journal_line({"op": "forget", "slot": list(slot)})
 
     def compact(self) -> None:
         """Rewrite the journal as one line per slot (fsynced once), then keep appending."""
@@ -144,19 +149,19 @@ class Manifest:
             self._journal.close()
             self._journal = None
 
-    def _apply(self, entry: dict[str, Any], journal: bool = True) -> None:
+    def _journal_line(self, entry: dict[str, Any]) -> None:
+        self._journal.write(_line(entry))
+        self._journal.flush()
+
+    def _replay_entry(self, entry: dict[str, Any]) -> None:
         slot: Slot = tuple(entry["slot"])
+        self._pending.pop(slot, None)
         if entry["op"] == "pending":
             self._pending[slot] = list(entry["files"])
         elif entry["op"] == "done":
-            self._pending.pop(slot, None)
             self._set_record(slot, CaseRecord.from_json(entry["record"]))
         else:
-            self._pending.pop(slot, None)
             self._set_record(slot, None)
-        if journal:
-            self._journal.write(_line(entry))
-            self._journal.flush()
 
     def _set_record(self, slot: Slot, record: CaseRecord | None) -> None:
         for path in self.files_of(slot):
@@ -187,7 +192,7 @@ class Manifest:
                     f"{str(self.path)!r} is damaged at line {number}; delete the output "
                     "folder (or that file, leaving older files in place) and run again"
                 ) from None
-            self._apply(entry, journal=False)
+            self._replay_entry(entry)
 
 
 def _line(entry: dict[str, Any]) -> str:
