@@ -61,27 +61,27 @@ def test_a_dask_address_needs_the_dask_backend(masks: Path, tmp_path: Path) -> N
     assert not (tmp_path / "out").exists()
 
 
-def _die_on_three(item: int) -> int:
-    if item == 3:
-        os._exit(3)
-    return item * 10
-
-
-def _fail_on_two(item: int) -> int:
+def _answer(item: int) -> object:
+    """Ten times ``item``; 2 raises, 3 ends the worker, 5 answers what cannot be pickled."""
     if item == 2:
         raise ValueError("two is refused")
-    return _die_on_three(item)
+    if item == 3:
+        os._exit(3)
+    if item == 5:
+        return lambda: item
+    return item * 10
 
 
 def test_a_worker_that_dies_costs_its_item_only_and_is_replaced() -> None:
     with ProcessBackend(2) as backend:
-        outcomes = dict(backend.imap_unordered(_fail_on_two, range(6)))
-    lost, refused = outcomes.pop(3), outcomes.pop(2)
-    assert isinstance(lost, WorkerLost) and "exit code 3" in str(lost)
+        outcomes = dict(backend.imap_unordered(_answer, range(7)))
+    lost, refused, unsent = outcomes.pop(3), outcomes.pop(2), outcomes.pop(5)
+    assert isinstance(lost, WorkerLost) and str(lost).endswith("(exit code 3)")
     assert isinstance(refused, ValueError) and str(refused) == "two is refused"
-    assert outcomes == {0: 0, 1: 10, 4: 40, 5: 50}
+    assert isinstance(unsent, RuntimeError) and "cannot be sent back" in str(unsent)
+    assert outcomes == {0: 0, 1: 10, 4: 40, 6: 60}
     with ProcessBackend(2) as backend:  # the pool left behind is whole
-        assert dict(backend.imap_unordered(_die_on_three, [1, 2])) == {0: 10, 1: 20}
+        assert dict(backend.imap_unordered(_answer, [1, 4])) == {0: 10, 1: 40}
 
 
 def _worker_pid(_: object) -> int:

@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 IDLE_SECONDS = 300.0
@@ -112,8 +113,9 @@ class ProcessBackend:
 
         def feed(worker: _Worker) -> None:
             if todo:
-                worker.item, item = todo.popleft()
+                index, item = todo.popleft()
                 worker.pipe.send((function, item))
+                worker.item = index
 
         for worker in self._pool:
             feed(worker)
@@ -185,15 +187,18 @@ def _serve(pipe: Connection) -> None:
         while time.monotonic() < deadline and os.getppid() == parent:
             if not pipe.poll(_CHECK_SECONDS):
                 continue
-            function, item = pipe.recv()
-            _send(pipe, _call(function, item))
+            _send(pipe, _answer(pipe))
             deadline = time.monotonic() + IDLE_SECONDS
     except (EOFError, OSError):
         return  # the run's process is gone
 
 
-def _call(function: Callable[[Any], Any], item: Any) -> Any:
+def _answer(pipe: Connection) -> Any:
+    """``function(item)`` for the ``(function, item)`` waiting in ``pipe``, or the exception
+    that unpickling or calling it raised."""
+    message = pipe.recv_bytes()  # EOFError, OSError: the run's process is gone
     try:
+        function, item = ForkingPickler.loads(message)
         return function(item)
     except Exception as error:
         return error
