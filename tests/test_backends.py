@@ -97,6 +97,22 @@ def test_a_run_takes_the_workers_an_earlier_run_left_idle() -> None:
     assert os.getpid() not in second
 
 
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_run_left_early_stops_the_workers_still_busy() -> None:
+    with ProcessBackend(2) as backend:
+        answers = backend.imap_unordered(_pid_after, [0.0, 60.0, 60.0])
+        _, answered = next(answers)
+        answers.close()
+    # the worker that answered had already been given the next item: both were busy
+    assert not _running(answered)
+    with ProcessBackend(2) as backend:  # new workers, no answer left over from that run
+        assert dict(backend.imap_unordered(abs, [-1, -2])) == {0: 1, 1: 2}
+
+
 FORKING_PROGRAM = """
 import json, os, sys, threading
 from niprep import extract_annotations_dataset
