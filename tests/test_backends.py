@@ -14,6 +14,7 @@ from conftest import clean_run, make_masks, snapshot
 from distributed import LocalCluster
 
 from niprep.run.backends import ProcessBackend, choose_backend
+from niprep.run.output_lock import OutputLock
 from niprep.run.process_pool import WorkerLost
 
 OPTIONS = dict(data_mode="radius", write_empty=True, save_stats=True, include_label=True)
@@ -95,6 +96,17 @@ def test_a_run_takes_the_workers_an_earlier_run_left_idle() -> None:
         second = {pid for _, pid in backend.imap_unordered(_worker_pid, range(12))}
     assert len(first) == 2 and len(second) == 3 and first < second
     assert os.getpid() not in second
+
+
+def test_workers_forked_while_an_output_is_locked_do_not_keep_it_locked(
+    tmp_path: Path,
+) -> None:
+    # the lost worker's replacement is forked under the lock
+    with OutputLock(tmp_path / "lock"), ProcessBackend(1) as backend:
+        outcomes = dict(backend.imap_unordered(_answer, [3, 1]))
+    assert isinstance(outcomes[0], WorkerLost) and outcomes[1] == 10
+    with OutputLock(tmp_path / "lock"):  # the workers kept after the run hold no copy
+        pass
 
 
 def _pid_after(seconds: float) -> int:

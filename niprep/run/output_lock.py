@@ -4,6 +4,8 @@ The lock is a ``flock`` held for the length of the run. The operating system rel
 when the process ends, however it ends (a run killed with SIGKILL leaves no stale lock),
 and it works across machines on NFS (Linux maps it to POSIX record locks). The file stays
 in place between runs; it names the process holding it, for the message of the next one.
+A process forked while the lock is held (a worker that may outlive the run) closes its
+copy at once: a ``flock`` lasts while any copy of the descriptor is open.
 """
 
 from __future__ import annotations
@@ -17,6 +19,20 @@ from types import TracebackType
 
 class OutputInUseError(BlockingIOError):
     """Another run holds the output folder's lock."""
+
+
+_held: set[int] = set()  # descriptors of the locks this process holds
+
+
+def _close_inherited_locks() -> None:
+    """In a forked child: close the copies of the parent's locks (never unlock them,
+    which would release the parent's lock too)."""
+    for fd in _held:
+        os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 class OutputLock:
@@ -44,6 +60,7 @@ class OutputLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"niprep run pid {os.getpid()} on {socket.gethostname()}\n".encode())
         self._fd = fd
+        _held.add(fd)
         return self
 
     def __exit__(
@@ -53,5 +70,6 @@ class OutputLock:
         traceback: TracebackType | None,
     ) -> None:
         if self._fd is not None:
+            _held.discard(self._fd)
             os.close(self._fd)
             self._fd = None
