@@ -109,6 +109,29 @@ def test_workers_forked_while_an_output_is_locked_do_not_keep_it_locked(
         pass
 
 
+def _where(_: object) -> tuple[int, str, str | None]:
+    return os.getpid(), os.getcwd(), os.environ.get("NIPREP_TEST_SETTING")
+
+
+def test_workers_are_kept_only_while_the_folder_and_environment_are_theirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def run() -> set[tuple[int, str, str | None]]:
+        with ProcessBackend(2) as backend:
+            return {answer for _, answer in backend.imap_unordered(_where, range(4))}
+
+    before = run()
+    monkeypatch.chdir(tmp_path)
+    moved = run()
+    monkeypatch.setenv("NIPREP_TEST_SETTING", "on")
+    changed = run()
+    assert {(cwd, value) for _, cwd, value in moved} == {(str(tmp_path), None)}
+    assert {(cwd, value) for _, cwd, value in changed} == {(str(tmp_path), "on")}
+    pids = [{pid for pid, _, _ in answers} for answers in (before, moved, changed)]
+    assert all(len(group) == 2 for group in pids) and not (pids[0] | pids[1]) & pids[2]
+    assert not pids[0] & pids[1] and run() == changed  # unchanged: the same workers
+
+
 def _pid_after(seconds: float) -> int:
     time.sleep(seconds)
     return os.getpid()

@@ -12,8 +12,10 @@ other Python thread (one could hold a lock the copy would never see released). T
 start in milliseconds with the task's modules imported and any kernel already compiled.
 Otherwise they come from a fork server that imports ``preload`` once, or are spawned.
 
-After a run its workers wait, taking no CPU, for the next run of this process; a worker
-idle for :data:`IDLE_SECONDS` exits, as does every worker once this process has ended.
+After a run its workers wait, taking no CPU, for the next run of this process, which
+takes them while its working folder and environment are those they started with; a
+worker idle for :data:`IDLE_SECONDS` exits, as does every worker once this process has
+ended.
 """
 
 from __future__ import annotations
@@ -39,12 +41,24 @@ class WorkerLost(RuntimeError):
     """The worker process holding an item ended before it answered."""
 
 
-class _Worker:
-    """A worker process, the pipe to it, and the index of the item it holds."""
+Origin = tuple[str, dict[str, str]]
 
-    def __init__(self, process: multiprocessing.process.BaseProcess, pipe: Connection) -> None:
+
+def _origin() -> Origin:
+    """What a worker takes from this process when it starts and cannot see change later:
+    the working folder (relative paths) and the environment."""
+    return os.getcwd(), dict(os.environ)
+
+
+class _Worker:
+    """A worker process, the pipe to it, the index of the item it holds, and the
+    :func:`_origin` it started from."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, pipe: Connection,
+                 origin: Origin) -> None:
         self.process = process
         self.pipe = pipe
+        self.origin = origin
         self.item: int | None = None
 
     def stop(self) -> None:
@@ -86,12 +100,16 @@ class ProcessBackend:
         self._pool: list[_Worker] = []
 
     def __enter__(self) -> ProcessBackend:
+        origin = _origin()
         with _idle_lock:
-            living = [worker for worker in _idle if worker.process.is_alive()]
-            for worker in _idle:
-                if worker not in living:
-                    worker.pipe.close()
-            self._pool, _idle[:] = living[: self.workers], living[self.workers:]
+            kept, _idle[:] = list(_idle), []
+            for worker in kept:
+                if worker.origin != origin or not worker.process.is_alive():
+                    worker.stop()  # dead, or started in another folder or environment
+                elif len(self._pool) < self.workers:
+                    self._pool.append(worker)
+                else:
+                    _idle.append(worker)
         self._pool += self._start(self.workers - len(self._pool))
         return self
 
@@ -153,7 +171,8 @@ class ProcessBackend:
         if count <= 0:
             return []
         context = self._context()
-        return [_start_worker(context) for _ in range(count)]
+        origin = _origin()
+        return [_start_worker(context, origin) for _ in range(count)]
 
     def _context(self) -> BaseContext:
         """Fork where it is safe, after ``prepare``; else a fork server, else spawn."""
@@ -168,19 +187,26 @@ class ProcessBackend:
         return multiprocessing.get_context("spawn")
 
 
-def _start_worker(context: BaseContext) -> _Worker:
+def _start_worker(context: BaseContext, origin: Origin) -> _Worker:
     here, there = context.Pipe()
-    process = context.Process(target=_serve, args=(there,), name="niprep-worker", daemon=True)
+    process = context.Process(target=_serve, args=(there, origin), name="niprep-worker",
+                              daemon=True)
     process.start()
     there.close()  # this process keeps its own end only: the worker's death closes the pipe
-    return _Worker(process, here)
+    return _Worker(process, here, origin)
 
 
-def _serve(pipe: Connection) -> None:
-    """A worker's life: answer each ``(function, item)`` with ``function(item)`` (or the
-    exception it raised) until it has been idle for :data:`IDLE_SECONDS` or its parent
-    has ended."""
+def _serve(pipe: Connection, origin: Origin) -> None:
+    """A worker's life: take the working folder and environment of the process that
+    started it (a fork server's would be its own), then answer each ``(function, item)``
+    with ``function(item)`` (or the exception it raised) until it has been idle for
+    :data:`IDLE_SECONDS` or its parent has ended."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run, which stops this
+    folder, environment = origin
+    os.chdir(folder)
+    if os.environ != environment:
+        os.environ.clear()
+        os.environ.update(environment)
     parent = os.getppid()
     deadline = time.monotonic() + IDLE_SECONDS
     try:
