@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -130,6 +131,41 @@ def test_workers_are_kept_only_while_the_folder_and_environment_are_theirs(
     pids = [{pid for pid, _, _ in answers} for answers in (before, moved, changed)]
     assert all(len(group) == 2 for group in pids) and not (pids[0] | pids[1]) & pids[2]
     assert not pids[0] & pids[1] and run() == changed  # unchanged: the same workers
+
+
+def test_a_worker_killed_while_idle_hands_its_item_to_a_new_one() -> None:
+    with ProcessBackend(1) as backend:
+        (_, killed), = backend.imap_unordered(_worker_pid, [0])
+        os.kill(killed, signal.SIGKILL)
+        while _running(killed):
+            time.sleep(0.01)
+        (_, pid), = backend.imap_unordered(_worker_pid, [0])
+    assert pid != killed
+
+
+SPARE_PROGRAM = """
+import os, sys, time
+from niprep.run import process_pool
+process_pool.IDLE_SECONDS = process_pool._SPARE_SECONDS + 1.0
+from niprep.run.backends import ProcessBackend
+
+def worker_pid(_):
+    return os.getpid()
+
+def run():
+    with ProcessBackend(1) as backend:
+        return [pid for _, pid in backend.imap_unordered(worker_pid, [0])]
+
+first, again = run(), run()
+time.sleep(1.5)  # now too close to its idle exit to be given work
+print(first == again, run() != again)
+"""
+
+
+def test_a_worker_close_to_its_idle_exit_is_not_given_work() -> None:
+    done = subprocess.run([sys.executable, "-c", SPARE_PROGRAM],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True"]
 
 
 def _pid_after(seconds: float) -> int:

@@ -35,6 +35,8 @@ from typing import Any
 
 IDLE_SECONDS = 300.0
 _CHECK_SECONDS = 1.0  # how often an idle worker checks that its parent is alive
+# a worker this close to its idle exit is not given work: it could leave with the item
+_SPARE_SECONDS = 30.0
 
 
 class WorkerLost(RuntimeError):
@@ -51,8 +53,8 @@ def _origin() -> Origin:
 
 
 class _Worker:
-    """A worker process, the pipe to it, the index of the item it holds, and the
-    :func:`_origin` it started from."""
+    """A worker process, the pipe to it, the :func:`_origin` it started from, the index of
+    the item it holds and since when it has held none."""
 
     def __init__(self, process: multiprocessing.process.BaseProcess, pipe: Connection,
                  origin: Origin) -> None:
@@ -60,6 +62,13 @@ class _Worker:
         self.pipe = pipe
         self.origin = origin
         self.item: int | None = None
+        self.idle_since = time.monotonic()
+
+    def usable(self, origin: Origin) -> bool:
+        """Alive, started from ``origin``, and not about to exit for being idle."""
+        idle = time.monotonic() - self.idle_since
+        return (self.origin == origin and idle < IDLE_SECONDS - _SPARE_SECONDS
+                and self.process.is_alive())
 
     def stop(self) -> None:
         """End the process now and release the pipe."""
@@ -104,8 +113,8 @@ class ProcessBackend:
         with _idle_lock:
             kept, _idle[:] = list(_idle), []
             for worker in kept:
-                if worker.origin != origin or not worker.process.is_alive():
-                    worker.stop()  # dead, or started in another folder or environment
+                if not worker.usable(origin):
+                    worker.stop()
                 elif len(self._pool) < self.workers:
                     self._pool.append(worker)
                 else:
@@ -118,6 +127,7 @@ class ProcessBackend:
         for worker in self._pool:
             if worker.item is not None:  # the run was interrupted: its answer is not wanted
                 worker.stop()
+            worker.idle_since = time.monotonic()
         self._pool = []
         with _idle_lock:
             _idle.extend(idle)
@@ -132,7 +142,11 @@ class ProcessBackend:
         def feed(worker: _Worker) -> None:
             if todo:
                 index, item = todo.popleft()
-                worker.pipe.send((function, item))
+                try:
+                    worker.pipe.send((function, item))
+                except OSError:  # it ended while idle (killed): another takes the item
+                    worker = self._replace(worker)
+                    worker.pipe.send((function, item))
                 worker.item = index
 
         for worker in self._pool:
@@ -144,13 +158,13 @@ class ProcessBackend:
                     continue
                 index = worker.item
                 worker.item = None
-                result = self._answer(worker)
+                result = self._collect(worker)
                 if isinstance(result, WorkerLost):
                     worker = self._replace(worker)
                 feed(worker)
                 yield index, result
 
-    def _answer(self, worker: _Worker) -> Any:
+    def _collect(self, worker: _Worker) -> Any:
         """The worker's answer, or a :class:`WorkerLost` when it ended without one."""
         try:
             if worker.pipe.poll():
@@ -162,7 +176,7 @@ class ProcessBackend:
         return WorkerLost(f"the worker process ended abruptly (exit code {code})")
 
     def _replace(self, lost: _Worker) -> _Worker:
-        lost.pipe.close()
+        lost.stop()
         worker = self._start(1)[0]
         self._pool[self._pool.index(lost)] = worker
         return worker
@@ -213,13 +227,13 @@ def _serve(pipe: Connection, origin: Origin) -> None:
         while time.monotonic() < deadline and os.getppid() == parent:
             if not pipe.poll(_CHECK_SECONDS):
                 continue
-            _send(pipe, _answer(pipe))
+            _send(pipe, _call_next(pipe))
             deadline = time.monotonic() + IDLE_SECONDS
     except (EOFError, OSError):
         return  # the run's process is gone
 
 
-def _answer(pipe: Connection) -> Any:
+def _call_next(pipe: Connection) -> Any:
     """``function(item)`` for the ``(function, item)`` waiting in ``pipe``, or the exception
     that unpickling or calling it raised."""
     message = pipe.recv_bytes()  # EOFError, OSError: the run's process is gone
