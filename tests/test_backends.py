@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -166,6 +167,24 @@ def test_a_worker_close_to_its_idle_exit_is_not_given_work() -> None:
     done = subprocess.run([sys.executable, "-c", SPARE_PROGRAM],
                           capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_runs_from_several_threads_at_once_each_get_their_own_workers(
+    masks: Path, tmp_path: Path
+) -> None:
+    serial = clean_run(masks, tmp_path / "serial", backend="serial", **OPTIONS)
+    outputs: dict[int, dict[str, bytes | str]] = {}
+
+    def run(number: int) -> None:
+        outputs[number] = clean_run(masks, tmp_path / f"run{number}", backend="process",
+                                    workers=2, **OPTIONS)
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outputs == {0: serial, 1: serial, 2: serial}
 
 
 def _pid_after(seconds: float) -> int:
