@@ -116,14 +116,12 @@ class Manifest:
 
     def finish(self, slot: Slot, record: CaseRecord) -> None:
         """Note that the slot's files are now exactly ``record.files``."""
-        self._pending.pop(slot, None)
-        self._set_record(slot, record)
+        self._settle(slot, record)
         self._journal_line({"op": "done", "slot": list(slot), "record": record.to_json()})
 
     def forget(self, slot: Slot) -> None:
         """Note that the slot has no file any more."""
-        self._pending.pop(slot, None)
-        self._set_record(slot, None)
+        self._settle(slot, None)
         self._journal_line({"op": "forget", "slot": list(slot)})
 
     def compact(self) -> None:
@@ -155,13 +153,16 @@ class Manifest:
 
     def _replay_entry(self, entry: dict[str, Any]) -> None:
         slot: Slot = tuple(entry["slot"])
-        self._pending.pop(slot, None)
         if entry["op"] == "pending":
             self._pending[slot] = list(entry["files"])
-        elif entry["op"] == "done":
-            self._set_record(slot, CaseRecord.from_json(entry["record"]))
         else:
-            self._set_record(slot, None)
+            done = entry["op"] == "done"
+            self._settle(slot, CaseRecord.from_json(entry["record"]) if done else None)
+
+    def _settle(self, slot: Slot, record: CaseRecord | None) -> None:
+        """The slot's replacement is over: its files are ``record``'s (``None``: none)."""
+        self._pending.pop(slot, None)
+        self._set_record(slot, record)
 
     def _set_record(self, slot: Slot, record: CaseRecord | None) -> None:
         for path in self.files_of(slot):

@@ -70,6 +70,17 @@ class _Worker:
         return (self.origin == origin and idle < IDLE_SECONDS - _SPARE_SECONDS
                 and self.process.is_alive())
 
+    def answer(self) -> Any:
+        """The answer waiting in the pipe, or a :class:`WorkerLost` when the process ended
+        without one."""
+        try:
+            if self.pipe.poll():
+                return self.pipe.recv()
+        except (EOFError, OSError):
+            pass
+        self.process.join()
+        return WorkerLost(f"the worker process ended abruptly (exit code {self.process.exitcode})")
+
     def stop(self) -> None:
         """End the process now and release the pipe."""
         self.process.kill()
@@ -127,7 +138,8 @@ class ProcessBackend:
         for worker in self._pool:
             if worker.item is not None:  # the run was interrupted: its answer is not wanted
                 worker.stop()
-            worker.idle_since = time.monotonic()
+            else:
+                worker.idle_since = time.monotonic()
         self._pool = []
         with _idle_lock:
             _idle.extend(idle)
@@ -158,22 +170,11 @@ class ProcessBackend:
                     continue
                 index = worker.item
                 worker.item = None
-                result = self._collect(worker)
+                result = worker.answer()
                 if isinstance(result, WorkerLost):
                     worker = self._replace(worker)
                 feed(worker)
                 yield index, result
-
-    def _collect(self, worker: _Worker) -> Any:
-        """The worker's answer, or a :class:`WorkerLost` when it ended without one."""
-        try:
-            if worker.pipe.poll():
-                return worker.pipe.recv()
-        except (EOFError, OSError):
-            pass
-        worker.process.join()
-        code = worker.process.exitcode
-        return WorkerLost(f"the worker process ended abruptly (exit code {code})")
 
     def _replace(self, lost: _Worker) -> _Worker:
         lost.stop()
